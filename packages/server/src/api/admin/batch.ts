@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { batchPush, OfflinePushInfo } from '../../dispatch/index.js';
+import type { AdminCommand } from './context.js';
+import { TimCode, TimError } from './envelope.js';
+import { describeIssue } from './zod-error.js';
+
+const MAX_ACCOUNTS = 500;
+const MAX_BODY_WITHOUT_ACCOUNTS = 10 * 1024;
+
+const Account = z.string().min(1).max(128);
+
+/** `v4/timpush/batch` (reference §2.2, trtc.io/document/67553). */
+const BatchBody = z.object({
+  From_Account: Account,
+  To_Account: z.array(Account).min(1),
+  MsgRandom: z.number(),
+  OfflinePushInfo: OfflinePushInfo,
+  DataId: z.string().optional(),
+  // Herald extension: how long the message may wait for an offline device, in seconds.
+  ExpireTime: z.number().int().min(1).max(30 * 86400).optional(),
+});
+
+export const batchCommand: AdminCommand = {
+  adminCode: TimCode.pushNeedAdmin,
+  async handle(caller, body, deps) {
+    // Checks with their own Tencent codes come before the general schema.
+    const r = body.MsgRandom;
+    if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 0xffffffff) {
+      throw new TimError(TimCode.msgRandom, 'MsgRandom is missing or not a 32-bit unsigned integer');
+    }
+    if (Array.isArray(body.To_Account) && body.To_Account.length > MAX_ACCOUNTS) {
+      throw new TimError(TimCode.tooManyAccounts, `To_Account has ${body.To_Account.length} accounts; at most ${MAX_ACCOUNTS}`);
+    }
+    if (typeof body.DataId === 'string' && Buffer.byteLength(body.DataId, 'utf8') > 64) {
+      throw new TimError(TimCode.dataIdTooLong, 'DataId is longer than 64 bytes');
+    }
+    if (Buffer.byteLength(JSON.stringify({ ...body, To_Account: [] })) > MAX_BODY_WITHOUT_ACCOUNTS) {
+      throw new TimError(TimCode.bodyTooLarge, 'push body is larger than 10 KB');
+    }
+    const parsed = BatchBody.safeParse(body);
+    if (!parsed.success) throw new TimError(TimCode.jsonParse, describeIssue(parsed.error));
+    const b = parsed.data;
+    const result = await batchPush(deps.push, caller.app.sdkAppId, {
+      from: b.From_Account,
+      to: b.To_Account,
+      msgRandom: b.MsgRandom,
+      info: b.OfflinePushInfo,
+      dataId: b.DataId,
+      expireSeconds: b.ExpireTime,
+      raw: body,
+    });
+    const out: Record<string, unknown> = { TaskId: result.taskId };
+    if (result.missing.length > 0) {
+      out.ErrorList = result.missing.map((a) => ({ To_Account: a, ErrorCode: TimCode.accountNotFound, ErrorInfo: 'account has no registered device' }));
+    }
+    return out;
+  },
+};

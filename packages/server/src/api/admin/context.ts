@@ -1,0 +1,15 @@
+import type { BatchPushDeps } from '../../dispatch/index.js';
+import type { AppDirectory } from '../../store/index.js';
+import type { AdminCaller } from './auth.js';
+
+/** What admin commands may use. */
+export interface AdminDeps {
+  apps: AppDirectory;
+  push: BatchPushDeps;
+}
+
+export interface AdminCommand {
+  /** Tencent's code for "needs App admin" on this command. */
+  adminCode: number;
+  handle(caller: AdminCaller, body: Record<string, unknown>, deps: AdminDeps): Promise<Record<string, unknown>>;
+}

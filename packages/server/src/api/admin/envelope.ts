@@ -1,0 +1,49 @@
+/**
+ * Tencent's REST envelope (reference §1.3): HTTP 200 with ActionStatus/ErrorCode/ErrorInfo plus the
+ * command's own fields.
+ */
+export interface Envelope {
+  ActionStatus: 'OK' | 'FAIL';
+  ErrorCode: number;
+  ErrorInfo: string;
+  [field: string]: unknown;
+}
+
+export function ok(fields: Record<string, unknown> = {}): Envelope {
+  return { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0, ...fields };
+}
+
+export function fail(code: number, info: string): Envelope {
+  return { ActionStatus: 'FAIL', ErrorInfo: info, ErrorCode: code };
+}
+
+/** A request that must be answered with a Tencent error code. */
+export class TimError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+/** Tencent's codes that Herald answers with (cloud.tencent.com/document/product/269/117847, /679/131708). */
+export const TimCode = {
+  httpParse: 60002,
+  accountOrSigInUrl: 60004,
+  sdkAppIdInvalid: 60006,
+  badResourceUrl: 60009,
+  needAdmin: 60010,
+  sdkAppIdMissing: 60012,
+  sigExpired: 70001,
+  sigParse: 70003,
+  sigVerify: 70009,
+  sigIdentifier: 70013,
+  sigAppId: 70014,
+  sdkAppIdNotFound: 70020,
+  accountNotFound: 70107,
+  jsonParse: 90001,
+  msgRandom: 90005,
+  pushNeedAdmin: 90009,
+  tooManyAccounts: 90018,
+  bodyTooLarge: 90056,
+  dataIdTooLong: 90057,
+  internal: 91000,
+} as const;

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** The device API's inputs (docs/protocol.md §2). */
+
+export const Platform = z.enum(['android', 'ios', 'harmony', 'web', 'node', 'electron', 'react-native', 'other']);
+export const Vendor = z.enum(['apns', 'apns-voip', 'fcm', 'huawei', 'honor', 'xiaomi', 'oppo', 'vivo', 'meizu', 'nio', 'harmony', 'webpush']);
+
+const shortText = (max: number) => z.string().min(1).max(max);
+
+const Mutable = {
+  platform: Platform.optional(),
+  vendor: Vendor.nullable().optional(),
+  token: z.string().min(1).max(4096).nullable().optional(),
+  certificateId: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  locale: z.string().regex(/^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$/, 'locale must be a BCP 47 tag').optional(),
+  timeZone: shortText(64).optional(),
+  appVersion: shortText(64).optional(),
+  sdkVersion: shortText(64).optional(),
+  deviceModel: shortText(128).optional(),
+  osVersion: shortText(64).optional(),
+  notificationPermission: z.enum(['granted', 'denied', 'default']).optional(),
+};
+
+export const RegisterBody = z.object({
+  ...Mutable,
+  installId: z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, 'installId must be 8–128 characters of A-Z a-z 0-9 . _ : -'),
+  registrationId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'registrationId must be 1–128 characters of A-Z a-z 0-9 . _ : @ -').optional(),
+  platform: Platform,
+});
+export type RegisterBody = z.infer<typeof RegisterBody>;
+
+export const UpdateBody = z.object(Mutable);
+export type UpdateBody = z.infer<typeof UpdateBody>;
+
+export const BindBody = z.object({
+  userId: z.string().min(1).refine((s) => Buffer.byteLength(s, 'utf8') <= 128, 'userId must be at most 128 bytes'),
+});
+
+export const ClickBody = z.object({ messageId: z.string().min(1).max(128) });
+
+export const AppHeaders = z.object({
+  'x-herald-sdkappid': z.string().regex(/^\d{1,12}$/, 'X-Herald-SdkAppId must be a numeric SDKAppID'),
+  'x-herald-appkey': z.string().min(1).max(256),
+});
+
+export const DeviceHeaders = z.object({
+  'x-herald-registration-id': z.string().min(1).max(128),
+  authorization: z.string().regex(/^Bearer \S+$/, 'Authorization must be "Bearer <credential>"'),
+});

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { genUserSig } from '../auth/usersig.js';
+import { loadConfig } from '../config.js';
+import { startHerald } from '../herald.js';
+import { apps, openStore } from '../store/index.js';
+import { callAdmin } from './admin-request.js';
+import { firstStartBanner } from './banner.js';
+import { listenAsDevice } from './device-listen.js';
+
+function int(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+}
+
+async function withStore<T>(fn: (s: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const program = new Command('herald').description('Herald: self-hosted push notifications').showHelpAfterError();
+
+program
+  .command('start')
+  .description('run Herald (API, gateway, store) in this process; configured by HERALD_* variables')
+  .action(async () => {
+    const herald = await startHerald(loadConfig(), { bootstrapDefaultApp: true });
+    herald.log.info({ url: herald.url, dialect: herald.store.dialect }, 'herald listening');
+    if (herald.createdDefaultApp) process.stdout.write(firstStartBanner(herald.createdDefaultApp, herald.url) + '\n');
+    const stop = async (signal: string) => {
+      herald.log.info({ signal }, 'shutting down');
+      await herald.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+const app = program.command('app').description('manage apps');
+app
+  .command('create')
+  .requiredOption('--name <name>', 'app name')
+  .option('--json', 'print one JSON object')
+  .action(async (o: { name: string; json?: boolean }) => {
+    const created = await withStore((s) => apps.createApp(s.db, o.name));
+    const values = { sdkAppId: created.sdkAppId, adminIdentifier: created.adminIdentifiers[0], secretKey: created.secretKey, appKey: created.appKey };
+    if (o.json) process.stdout.write(JSON.stringify(values) + '\n');
+    else process.stdout.write(`SDKAppID        ${values.sdkAppId}\nadmin           ${values.adminIdentifier}\nsecret key      ${values.secretKey}\nclient appKey   ${values.appKey}\n`);
+  });
+app
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const list = await withStore((s) => apps.listApps(s.db));
+    if (o.json) {
+      process.stdout.write(JSON.stringify(list.map((a) => ({ sdkAppId: a.sdkAppId, name: a.name, appKey: a.appKey, createdAt: a.createdAt }))) + '\n');
+      return;
+    }
+    for (const a of list) process.stdout.write(`${a.sdkAppId}  ${a.name}  appKey=${a.appKey}  created=${new Date(a.createdAt).toISOString()}\n`);
+  });
+
+program
+  .command('usersig')
+  .description('make a TLS-Sig v2 UserSig')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .requiredOption('--identifier <id>', 'account the UserSig is for')
+  .requiredOption('--key <key>', "the app's secret key")
+  .option('--expire <seconds>', 'validity in seconds', int, 180 * 86400)
+  .action((o: { sdkappid: number; identifier: string; key: string; expire: number }) => {
+    process.stdout.write(genUserSig(o.sdkappid, o.key, o.identifier, o.expire) + '\n');
+  });
+
+program
+  .command('push')
+  .description('push to UserIDs or RegistrationIDs through the REST API (v4/timpush/batch)')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .requiredOption('--to <accounts...>', 'UserIDs or RegistrationIDs')
+  .option('--title <text>', 'title', '')
+  .option('--desc <text>', 'text', '')
+  .option('--ext <json>', 'Ext string passed to the app on click')
+  .option('--online-only', 'PushFlag 1: only devices connected now')
+  .option('--server <url>', 'Herald base URL', process.env.HERALD_URL ?? 'http://127.0.0.1:8080')
+  .option('--identifier <id>', 'admin identifier', 'administrator')
+  .option('--key <key>', "the app's secret key (default: read from the local store)", process.env.HERALD_SECRET_KEY)
+  .action(async (o: { sdkappid: number; to: string[]; title: string; desc: string; ext?: string; onlineOnly?: boolean; server: string; identifier: string; key?: string }) => {
+    const secretKey = o.key ?? (await withStore(async (s) => (await apps.findApp(s.db, o.sdkappid))?.secretKey));
+    if (!secretKey) throw new Error(`no secret key: pass --key, or run where the store of app ${o.sdkappid} is`);
+    const reply = await callAdmin({ server: o.server, sdkAppId: o.sdkappid, identifier: o.identifier, secretKey }, 'batch', {
+      From_Account: o.identifier,
+      To_Account: o.to,
+      MsgRandom: Math.floor(Math.random() * 0xffffffff),
+      OfflinePushInfo: { PushFlag: o.onlineOnly ? 1 : 0, Title: o.title, Desc: o.desc, ...(o.ext ? { Ext: o.ext } : {}) },
+    });
+    process.stdout.write(JSON.stringify(reply) + '\n');
+    if (reply.ActionStatus !== 'OK') process.exitCode = 1;
+  });
+
+const device = program.command('device').description('act as a device');
+device
+  .command('listen')
+  .description('register, connect and print each push as it arrives')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .requiredOption('--appkey <key>', "the app's client appKey")
+  .option('--user <userId>', 'bind this UserID')
+  .option('--server <url>', 'Herald base URL', process.env.HERALD_URL ?? 'http://127.0.0.1:8080')
+  .option('--state <file>', 'where the device keeps its RegistrationID')
+  .option('--locale <tag>', 'device locale (BCP 47)')
+  .option('--json', 'print each message as one JSON line')
+  .action(async (o: { sdkappid: number; appkey: string; user?: string; server: string; state?: string; locale?: string; json?: boolean }) => {
+    await listenAsDevice({ ...o, state: o.state ?? `.herald-device-${o.sdkappid}${o.user ? `-${o.user}` : ''}.json` });
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`herald: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

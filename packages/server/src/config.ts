@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Everything Herald reads from its environment, parsed once at start. */
+const EnvSchema = z.object({
+  HERALD_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HERALD_HOST: z.string().default('0.0.0.0'),
+  HERALD_DATA_DIR: z.string().default('./data'),
+  HERALD_DATABASE_URL: z.string().optional(),
+  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HERALD_HEARTBEAT_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
+  HERALD_DEFAULT_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(30 * 86400).default(72 * 3600),
+  HERALD_MSGRANDOM_WINDOW_SECONDS: z.coerce.number().int().min(1).max(7 * 86400).default(600),
+});
+
+export interface HeraldConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `postgres://…` for PostgreSQL; absent for SQLite under dataDir. */
+  databaseUrl?: string;
+  logLevel: string;
+  heartbeatSeconds: number;
+  /** How long an undelivered message waits in a device inbox when the push names no ExpireTime. */
+  defaultExpireSeconds: number;
+  /** A MsgRandom repeated by one app within this window returns the first call's TaskId. */
+  msgRandomWindowSeconds: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HeraldConfig> = {}): HeraldConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new Error(`invalid environment: ${first?.path.join('.')}: ${first?.message}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.HERALD_PORT,
+    host: e.HERALD_HOST,
+    dataDir: path.resolve(e.HERALD_DATA_DIR),
+    databaseUrl: e.HERALD_DATABASE_URL || undefined,
+    logLevel: e.HERALD_LOG_LEVEL,
+    heartbeatSeconds: e.HERALD_HEARTBEAT_SECONDS,
+    defaultExpireSeconds: e.HERALD_DEFAULT_EXPIRE_SECONDS,
+    msgRandomWindowSeconds: e.HERALD_MSGRANDOM_WINDOW_SECONDS,
+    ...overrides,
+  };
+}

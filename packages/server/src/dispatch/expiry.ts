@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/index.js';
+import { events, inbox } from '../store/index.js';
+import { LossReason } from '../stats/loss-reasons.js';
+
+const PAGE = 1000;
+
+/**
+ * Removes inbox messages that expired before the device acked them, recording each as a loss,
+ * and prunes acked rows older than the retention period. Runs in pages of 1,000 rows.
+ */
+export async function sweepExpired(db: Kysely<Database>, now: number, retentionMs: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await inbox.expiredUnacked(db, now, PAGE);
+    if (rows.length === 0) break;
+    const owners = await ownersOf(db, rows);
+    const loss = LossReason.expired;
+    await db.transaction().execute(async (tx) => {
+      await events.insertLosses(
+        tx,
+        rows.map((r) => ({
+          app_id: r.app_id,
+          task_id: r.task_id,
+          registration_id: r.registration_id,
+          user_id: owners.get(`${r.app_id}:${r.registration_id}`) ?? null,
+          stage: loss.stage,
+          code: loss.code,
+          reason: loss.reason,
+          created_at: now,
+        })),
+      );
+      await inbox.deleteInboxRows(tx, rows);
+    });
+    total += rows.length;
+    if (rows.length < PAGE) break;
+  }
+  await inbox.pruneAcked(db, now - retentionMs);
+  return total;
+}
+
+async function ownersOf(db: Kysely<Database>, rows: readonly { app_id: number; registration_id: string }[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const byApp = new Map<number, Set<string>>();
+  for (const r of rows) {
+    let s = byApp.get(r.app_id);
+    if (!s) byApp.set(r.app_id, (s = new Set()));
+    s.add(r.registration_id);
+  }
+  for (const [appId, ids] of byApp) {
+    const found = await db
+      .selectFrom('devices')
+      .select(['registration_id', 'user_id'])
+      .where('app_id', '=', appId)
+      .where('registration_id', 'in', [...ids])
+      .where('user_id', 'is not', null)
+      .execute();
+    for (const d of found) out.set(`${appId}:${d.registration_id}`, d.user_id!);
+  }
+  return out;
+}

@@ -1,0 +1,170 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Delivery, LocalSessions, SessionSink } from '../cluster/index.js';
+import type { Logger } from '../log.js';
+import { CloseCode, PING, PONG, parseClientFrame, readyFrame } from './frames.js';
+import { Session, type AuthedDevice } from './session.js';
+
+export const GATEWAY_PATH = '/gateway/v1';
+const MAX_CLIENT_FRAME = 16 * 1024;
+const AUTH_TIMEOUT_MS = 10_000;
+const BACKLOG_PAGE = 500;
+
+export interface GatewayDeps {
+  /** Checks a device's credential; null when it does not open this device. */
+  authenticate(sdkAppId: number, registrationId: string, credential: string, sdkVersion?: string): Promise<AuthedDevice | null>;
+  /** The device's waiting messages after `afterSeq`, oldest first, at most `limit`. */
+  backlog(device: AuthedDevice, afterSeq: number, limit: number): Promise<Delivery[]>;
+  /** The device handed these messages to the app. */
+  acked(device: AuthedDevice, seqs: number[]): void;
+  /** The user opened the notification of this message. */
+  clicked(device: AuthedDevice, messageId: string): void;
+  heartbeatSeconds: number;
+  log: Logger;
+}
+
+export interface GatewayStats {
+  connections: number;
+  authenticated: number;
+}
+
+/**
+ * The long-connection channel: WebSocket sessions on the HTTP server's port. Heartbeats and
+ * timeouts are checked by one sweep over all sessions, not a timer per connection.
+ */
+export class Gateway implements LocalSessions {
+  private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_CLIENT_FRAME, clientTracking: false });
+  private sessions = new Set<Session>();
+  private byDevice = new Map<string, Session>();
+  private sweep: NodeJS.Timeout;
+  private onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
+
+  constructor(private server: Server, private deps: GatewayDeps) {
+    server.on('upgrade', this.onUpgrade);
+    const every = Math.min(5000, (deps.heartbeatSeconds * 1000) / 2);
+    this.sweep = setInterval(() => this.sweepSessions(), every);
+    this.sweep.unref();
+  }
+
+  get(appId: number, registrationId: string): SessionSink | undefined {
+    return this.byDevice.get(`${appId}:${registrationId}`);
+  }
+
+  stats(): GatewayStats {
+    return { connections: this.sessions.size, authenticated: this.byDevice.size };
+  }
+
+  async close(): Promise<void> {
+    this.server.off('upgrade', this.onUpgrade);
+    clearInterval(this.sweep);
+    for (const s of this.sessions) s.close(CloseCode.goingAway, 'server shutting down');
+    this.sessions.clear();
+    this.byDevice.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== GATEWAY_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  private accept(ws: WebSocket): void {
+    const session = new Session(ws, Date.now());
+    this.sessions.add(session);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(session, data, isBinary));
+    ws.on('close', () => this.drop(session));
+    ws.on('error', (err) => {
+      // ws reports oversized frames here before closing with 1009
+      this.deps.log.debug({ err: err.message }, 'gateway socket error');
+    });
+  }
+
+  private drop(session: Session): void {
+    session.markClosed();
+    this.sessions.delete(session);
+    const key = session.key;
+    if (key && this.byDevice.get(key) === session) this.byDevice.delete(key);
+  }
+
+  private onFrame(session: Session, data: RawData, isBinary: boolean): void {
+    session.lastRecv = Date.now();
+    if (isBinary) return session.close(CloseCode.invalidFrame, 'binary frames are not part of the protocol');
+    const parsed = parseClientFrame(data.toString());
+    if (!parsed.ok) return session.close(CloseCode.invalidFrame, parsed.message);
+    const f = parsed.frame;
+    if (!session.authed) {
+      if (f.t !== 'auth' || session.device) return session.close(CloseCode.invalidFrame, 'the first frame must be auth');
+      void this.authenticate(session, f.sdkAppId, f.registrationId, f.credential, f.sdkVersion);
+      return;
+    }
+    const device = session.device!;
+    switch (f.t) {
+      case 'ack':
+        this.deps.acked(device, f.seqs);
+        return;
+      case 'click':
+        this.deps.clicked(device, f.id);
+        return;
+      case 'ping':
+        session.send(PONG);
+        return;
+      case 'pong':
+        return;
+      case 'auth':
+        return session.close(CloseCode.invalidFrame, 'already authenticated');
+    }
+  }
+
+  private async authenticate(session: Session, sdkAppId: number, registrationId: string, credential: string, sdkVersion?: string): Promise<void> {
+    // Mark the session as having sent auth, so a second auth frame during the lookup is refused.
+    session.device = { appId: sdkAppId, registrationId, locale: null };
+    let device: AuthedDevice | null;
+    try {
+      device = await this.deps.authenticate(sdkAppId, registrationId, credential, sdkVersion);
+    } catch (err) {
+      this.deps.log.error({ err }, 'gateway auth lookup failed');
+      return session.close(CloseCode.goingAway, 'temporarily unavailable');
+    }
+    if (session.closed) return;
+    if (!device) return session.close(CloseCode.authFailed, 'unknown device or wrong credential');
+    session.beginResume(device);
+    const key = session.key!;
+    const previous = this.byDevice.get(key);
+    this.byDevice.set(key, session);
+    if (previous && previous !== session) previous.close(CloseCode.replaced, 'replaced by a newer connection');
+    session.send(readyFrame(device.registrationId, this.deps.heartbeatSeconds, Date.now()));
+    try {
+      let after = 0;
+      for (;;) {
+        const page = await this.deps.backlog(device, after, BACKLOG_PAGE);
+        if (session.closed) return;
+        for (const d of page) session.sendBacklog(d);
+        if (page.length < BACKLOG_PAGE) break;
+        after = page[page.length - 1]!.seq;
+      }
+      session.endResume();
+    } catch (err) {
+      this.deps.log.error({ err }, 'gateway backlog failed');
+      session.close(CloseCode.goingAway, 'temporarily unavailable');
+    }
+  }
+
+  private sweepSessions(): void {
+    const now = Date.now();
+    const hb = this.deps.heartbeatSeconds * 1000;
+    const dead = 2 * hb + 10_000;
+    for (const s of this.sessions) {
+      if (!s.authed) {
+        if (now - s.lastRecv > AUTH_TIMEOUT_MS) s.close(CloseCode.timeout, 'auth not sent in time');
+        continue;
+      }
+      if (now - s.lastRecv > dead) s.close(CloseCode.timeout, 'heartbeat timeout');
+      else if (now - s.lastSent >= hb) s.send(PING);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import type { AddressInfo } from 'node:net';
+import { buildApi } from './api/server.js';
+import { Metrics } from './api/metrics.js';
+import { inboxOnly, type OfflineChannels } from './channels/index.js';
+import { LocalRouter, type Router } from './cluster/index.js';
+import type { HeraldConfig } from './config.js';
+import { loadBacklog, sweepExpired, type BatchPushDeps } from './dispatch/index.js';
+import { Gateway, GATEWAY_PATH } from './gateway/index.js';
+import { createLogger, type Logger } from './log.js';
+import { authenticateDevice } from './registry/index.js';
+import { Receipts } from './stats/index.js';
+import { AppDirectory, apps as appStore, devices, openStore, tasks, type App, type Store } from './store/index.js';
+import { Batcher } from './util/batcher.js';
+
+export interface Herald {
+  /** `http://host:port` of the API and gateway. */
+  url: string;
+  port: number;
+  store: Store;
+  log: Logger;
+  gateway: Gateway;
+  router: Router;
+  /** The app created on this start because the store had none. */
+  createdDefaultApp?: App;
+  /** Writes buffered receipts and status changes now (tests and shutdown). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  offline?: OfflineChannels;
+  /** How often expired inbox messages are swept (ms). */
+  sweepIntervalMs?: number;
+  retentionMs?: number;
+  /** Create an app named "default" when the store has none (the first start). */
+  bootstrapDefaultApp?: boolean;
+}
+
+/** Starts every part of Herald in this process: store, API, gateway, in-process routing. */
+export async function startHerald(config: HeraldConfig, opts: StartOptions = {}): Promise<Herald> {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const { db } = store;
+  const apps = new AppDirectory(db);
+  const createdDefaultApp = opts.bootstrapDefaultApp && (await appStore.countApps(db)) === 0 ? await appStore.createApp(db, 'default') : undefined;
+  const onError = (err: unknown, context = 'background work') => log.error({ err }, context);
+  const receipts = new Receipts(db, (err) => onError(err, 'receipt write'));
+  let accepting = false;
+
+  // The HTTP server exists before the gateway so both share one port.
+  let gatewayRef: Gateway | null = null;
+  const metrics = new Metrics({
+    connections: () => gatewayRef?.stats().connections ?? 0,
+    devicesOnline: () => gatewayRef?.stats().authenticated ?? 0,
+  });
+  const lateRouter: Router = {
+    online: (a, ids) => router.online(a, ids),
+    deliver: (a, d) => router.deliver(a, d),
+    broadcastControl: (a, ids, f) => router.broadcastControl(a, ids, f),
+    kick: (a, id, c, r) => router.kick(a, id, c, r),
+    close: () => router.close(),
+  };
+  const routed = new Batcher<{ appId: number; taskId: string }>((keys) => tasks.setStatusMany(db, keys, 'accepted', 'routed'), (err) => onError(err, 'task status write'), 50);
+  const push: BatchPushDeps = {
+    db,
+    router: lateRouter,
+    offline: opts.offline ?? inboxOnly,
+    defaultExpireSeconds: config.defaultExpireSeconds,
+    msgRandomWindowSeconds: config.msgRandomWindowSeconds,
+    markRouted: (appId, taskId) => routed.add({ appId, taskId }),
+    onError,
+  };
+  const api = buildApi({
+    admin: { apps, push },
+    device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },
+    metrics,
+    log,
+    ready: () => accepting,
+  });
+  await api.ready();
+
+  const gateway = new Gateway(api.server, {
+    heartbeatSeconds: config.heartbeatSeconds,
+    log: log.child({ part: 'gateway' }),
+    async authenticate(sdkAppId, registrationId, credential, sdkVersion) {
+      const row = await authenticateDevice(db, sdkAppId, registrationId, credential);
+      if (!row) return null;
+      void devices.touchDevice(db, sdkAppId, registrationId, Date.now(), sdkVersion).catch((err) => onError(err, 'device touch'));
+      return { appId: sdkAppId, registrationId, locale: row.locale };
+    },
+    backlog: (device, afterSeq, limit) => loadBacklog(db, device.appId, device.registrationId, device.locale, afterSeq, limit),
+    acked: (device, seqs) => receipts.acked(device.appId, device.registrationId, seqs),
+    clicked: (device, id) => receipts.clicked(device.appId, device.registrationId, id),
+  });
+  gatewayRef = gateway;
+  const router: Router = new LocalRouter(gateway);
+
+  const sweepEvery = opts.sweepIntervalMs ?? 60_000;
+  const retention = opts.retentionMs ?? 30 * 86400_000;
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    sweepExpired(db, Date.now(), retention)
+      .catch((err) => onError(err, 'inbox expiry sweep'))
+      .finally(() => (sweeping = false));
+  }, sweepEvery);
+  sweeper.unref();
+
+  await api.listen({ port: config.port, host: config.host });
+  accepting = true;
+  const port = (api.server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  let closed = false;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    store,
+    log,
+    gateway,
+    router,
+    createdDefaultApp,
+    async flush() {
+      await Promise.all([receipts.flush(), routed.flush()]);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      accepting = false;
+      clearInterval(sweeper);
+      await gateway.close();
+      await api.close();
+      await Promise.all([receipts.flush(), routed.flush()]);
+      await router.close();
+      await store.close();
+    },
+  };
+}

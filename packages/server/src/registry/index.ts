@@ -1,0 +1,1 @@
+export { register, authenticateDevice, type RegisterInput, type RegisterResult } from './registration.js';

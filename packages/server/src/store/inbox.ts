@@ -1,0 +1,77 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, InboxTable } from './schema.js';
+import { chunks } from '../util/chunks.js';
+
+export type InboxRow = InboxTable;
+
+export async function insertInbox(tx: Transaction<Database> | Kysely<Database>, rows: readonly InboxRow[]): Promise<void> {
+  for (const part of chunks(rows, 500)) await tx.insertInto('inbox').values(part).execute();
+}
+
+export interface PendingMessage {
+  seq: number;
+  task_id: string;
+  message: string;
+}
+
+/** Unacked, unexpired messages of one device after `afterSeq`, oldest first, with their task's message. */
+export async function pendingFor(db: Kysely<Database>, appId: number, registrationId: string, now: number, afterSeq: number, limit: number): Promise<PendingMessage[]> {
+  return db
+    .selectFrom('inbox')
+    .innerJoin('tasks', (j) => j.onRef('tasks.app_id', '=', 'inbox.app_id').onRef('tasks.task_id', '=', 'inbox.task_id'))
+    .select(['inbox.seq', 'inbox.task_id', 'tasks.message'])
+    .where('inbox.app_id', '=', appId)
+    .where('inbox.registration_id', '=', registrationId)
+    .where('inbox.seq', '>', afterSeq)
+    .where('inbox.acked_at', 'is', null)
+    .where('inbox.expires_at', '>', now)
+    .orderBy('inbox.seq')
+    .limit(limit)
+    .execute();
+}
+
+export interface AckKey {
+  appId: number;
+  registrationId: string;
+  seqs: number[];
+}
+
+/** Marks many devices' messages reached in one statement per 200 devices. */
+export async function markAcked(db: Kysely<Database>, keys: readonly AckKey[], now: number): Promise<void> {
+  for (const part of chunks(keys, 200)) {
+    await db
+      .updateTable('inbox')
+      .set({ acked_at: now })
+      .where('acked_at', 'is', null)
+      .where((eb) =>
+        eb.or(part.map((k) => eb.and([eb('app_id', '=', k.appId), eb('registration_id', '=', k.registrationId), eb('seq', 'in', k.seqs)]))),
+      )
+      .execute();
+  }
+}
+
+/** Unacked rows past their expiry, to be recorded as losses and removed. */
+export async function expiredUnacked(db: Kysely<Database>, now: number, limit: number) {
+  return db
+    .selectFrom('inbox')
+    .select(['app_id', 'registration_id', 'seq', 'task_id', 'online_only'])
+    .where('expires_at', '<=', now)
+    .where('acked_at', 'is', null)
+    .limit(limit)
+    .execute();
+}
+
+export async function deleteInboxRows(tx: Transaction<Database> | Kysely<Database>, rows: readonly { app_id: number; registration_id: string; seq: number }[]): Promise<void> {
+  for (const part of chunks(rows, 300)) {
+    await tx
+      .deleteFrom('inbox')
+      .where((eb) => eb.or(part.map((r) => eb.and([eb('app_id', '=', r.app_id), eb('registration_id', '=', r.registration_id), eb('seq', '=', r.seq)]))))
+      .execute();
+  }
+}
+
+/** Acked rows older than the retention period carry no more work. */
+export async function pruneAcked(db: Kysely<Database>, before: number): Promise<number> {
+  const r = await db.deleteFrom('inbox').where('acked_at', 'is not', null).where('acked_at', '<', before).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -1,0 +1,126 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+/**
+ * Schema migrations, in code so the single binary carries them. Column types are chosen to mean the
+ * same on SQLite and PostgreSQL: bigint for ids, times and counters, text for strings and JSON.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('apps')
+        .addColumn('sdk_app_id', 'bigint', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('secret_key', 'text', (c) => c.notNull())
+        .addColumn('app_key', 'text', (c) => c.notNull().unique())
+        .addColumn('admin_identifiers', 'text', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('devices')
+        .addColumn('app_id', 'bigint', (c) => c.notNull())
+        .addColumn('registration_id', 'text', (c) => c.notNull())
+        .addColumn('install_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('vendor', 'text')
+        .addColumn('token', 'text')
+        .addColumn('certificate_id', 'bigint')
+        .addColumn('locale', 'text')
+        .addColumn('time_zone', 'text')
+        .addColumn('app_version', 'text')
+        .addColumn('sdk_version', 'text')
+        .addColumn('device_model', 'text')
+        .addColumn('os_version', 'text')
+        .addColumn('notification_permission', 'text')
+        .addColumn('credential_hash', 'text', (c) => c.notNull())
+        .addColumn('last_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint')
+        .addPrimaryKeyConstraint('devices_pk', ['app_id', 'registration_id'])
+        .addUniqueConstraint('devices_install_uq', ['app_id', 'install_id'])
+        .execute();
+      await db.schema.createIndex('devices_user_idx').on('devices').columns(['app_id', 'user_id']).execute();
+
+      await db.schema
+        .createTable('tasks')
+        .addColumn('app_id', 'bigint', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('msg_random', 'bigint', (c) => c.notNull())
+        .addColumn('from_account', 'text', (c) => c.notNull())
+        .addColumn('data_id', 'text')
+        .addColumn('push_flag', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('request', 'text', (c) => c.notNull())
+        .addColumn('target_count', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tasks_pk', ['app_id', 'task_id'])
+        .execute();
+      await db.schema.createIndex('tasks_status_idx').on('tasks').columns(['status', 'created_at']).execute();
+
+      await db.schema
+        .createTable('msg_randoms')
+        .addColumn('app_id', 'bigint', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('msg_random', 'bigint', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('msg_randoms_pk', ['app_id', 'kind', 'msg_random'])
+        .execute();
+
+      await db.schema
+        .createTable('inbox')
+        .addColumn('app_id', 'bigint', (c) => c.notNull())
+        .addColumn('registration_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('online_only', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('acked_at', 'bigint')
+        .addPrimaryKeyConstraint('inbox_pk', ['app_id', 'registration_id', 'seq'])
+        .execute();
+      await db.schema.createIndex('inbox_task_idx').on('inbox').columns(['app_id', 'task_id']).execute();
+      await db.schema.createIndex('inbox_expiry_idx').on('inbox').columns(['expires_at']).execute();
+
+      await db.schema
+        .createTable('losses')
+        .addColumn('app_id', 'bigint', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('registration_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('stage', 'text', (c) => c.notNull())
+        .addColumn('code', 'bigint', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('losses_task_idx').on('losses').columns(['app_id', 'task_id']).execute();
+
+      await db.schema
+        .createTable('clicks')
+        .addColumn('app_id', 'bigint', (c) => c.notNull())
+        .addColumn('task_id', 'text', (c) => c.notNull())
+        .addColumn('registration_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('clicks_pk', ['app_id', 'task_id', 'registration_id'])
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider, migrationTableName: 'herald_migrations', migrationLockTableName: 'herald_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Row types of every table, as Kysely sees them. Times are epoch milliseconds; booleans are 0/1
+ * integers and JSON is text so that SQLite and PostgreSQL store the same values.
+ */
+export interface AppsTable {
+  sdk_app_id: number;
+  name: string;
+  secret_key: string;
+  app_key: string;
+  /** JSON array of the identifiers allowed to call the admin API. */
+  admin_identifiers: string;
+  /** JSON object of per-app settings. */
+  settings: string;
+  created_at: number;
+}
+
+export interface DevicesTable {
+  app_id: number;
+  registration_id: string;
+  install_id: string;
+  user_id: string | null;
+  platform: string;
+  vendor: string | null;
+  token: string | null;
+  certificate_id: number | null;
+  locale: string | null;
+  time_zone: string | null;
+  app_version: string | null;
+  sdk_version: string | null;
+  device_model: string | null;
+  os_version: string | null;
+  notification_permission: string | null;
+  /** sha256 of the device credential; the credential itself is never stored. */
+  credential_hash: string;
+  /** Highest inbox seq handed out to this device. */
+  last_seq: number;
+  created_at: number;
+  updated_at: number;
+  last_seen_at: number | null;
+}
+
+export interface TasksTable {
+  app_id: number;
+  task_id: string;
+  kind: string;
+  status: string;
+  msg_random: number;
+  from_account: string;
+  data_id: string | null;
+  push_flag: number;
+  /** JSON: the message as devices receive it (see dispatch/message.ts). */
+  message: string;
+  /** JSON: the request as accepted. */
+  request: string;
+  target_count: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface MsgRandomsTable {
+  app_id: number;
+  kind: string;
+  msg_random: number;
+  task_id: string;
+  created_at: number;
+}
+
+export interface InboxTable {
+  app_id: number;
+  registration_id: string;
+  seq: number;
+  task_id: string;
+  online_only: number;
+  created_at: number;
+  expires_at: number;
+  acked_at: number | null;
+}
+
+export interface LossesTable {
+  app_id: number;
+  task_id: string;
+  registration_id: string;
+  user_id: string | null;
+  stage: string;
+  code: number;
+  reason: string;
+  created_at: number;
+}
+
+export interface ClicksTable {
+  app_id: number;
+  task_id: string;
+  registration_id: string;
+  created_at: number;
+}
+
+export interface Database {
+  apps: AppsTable;
+  devices: DevicesTable;
+  tasks: TasksTable;
+  msg_randoms: MsgRandomsTable;
+  inbox: InboxTable;
+  losses: LossesTable;
+  clicks: ClicksTable;
+}
