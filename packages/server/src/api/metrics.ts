@@ -3,8 +3,7 @@ import client from 'prom-client';
 /** Prometheus metrics of one Herald instance (its own registry, so several can share a process in tests). */
 export class Metrics {
   readonly registry = new client.Registry();
-  readonly pushesAccepted = new client.Counter({ name: 'herald_pushes_accepted_total', help: 'Push tasks accepted by the admin API', labelNames: ['kind'], registers: [this.registry] });
-  readonly adminErrors = new client.Counter({ name: 'herald_admin_errors_total', help: 'Admin API calls answered with an error code', labelNames: ['code'], registers: [this.registry] });
+  readonly adminRequests = new client.Counter({ name: 'herald_admin_requests_total', help: 'Admin API calls by command and answered ErrorCode', labelNames: ['command', 'code'], registers: [this.registry] });
 
   constructor(gauges: { connections: () => number; devicesOnline: () => number }) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });

@@ -24,9 +24,15 @@ export async function listenAsDevice(o: ListenOptions): Promise<void> {
     if (o.json) out(JSON.stringify(m));
     else out(`[${new Date().toISOString()}] ${m.title}${m.desc ? ` — ${m.desc}` : ''}${m.ext ? `  ext=${m.ext}` : ''}  (id ${m.id})`);
   });
-  client.on('revoke', (id: string) => out(o.json ? JSON.stringify({ revoked: id }) : `[revoked] ${id}`));
-  client.on('disconnected', (e) => process.stderr.write(`disconnected (${e.code}${e.reason ? ` ${e.reason}` : ''})${e.willReconnect ? ', reconnecting' : ''}\n`));
-  client.on('error', (err: Error) => process.stderr.write(`error: ${err.message}\n`));
+  client.on('revoke', (id: string) => {
+    out(o.json ? JSON.stringify({ revoked: id }) : `[revoked] ${id}`);
+  });
+  client.on('disconnected', (e) => {
+    process.stderr.write(`disconnected (${e.code}${e.reason ? ` ${e.reason}` : ''})${e.willReconnect ? ', reconnecting' : ''}\n`);
+  });
+  client.on('error', (err: Error) => {
+    process.stderr.write(`error: ${err.message}\n`);
+  });
   const { registrationId } = await client.registerPush();
   if (o.user) await client.bindUser(o.user);
   await client.connect();

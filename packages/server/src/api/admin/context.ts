@@ -1,11 +1,13 @@
 import type { BatchPushDeps } from '../../dispatch/index.js';
 import type { AppDirectory } from '../../store/index.js';
+import type { Metrics } from '../metrics.js';
 import type { AdminCaller } from './auth.js';
 
 /** What admin commands may use. */
 export interface AdminDeps {
   apps: AppDirectory;
   push: BatchPushDeps;
+  metrics: Metrics;
 }
 
 export interface AdminCommand {

@@ -25,16 +25,20 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps & { log:
   });
 
   app.post('/v4/timpush/:command', async (req: FastifyRequest<{ Params: { command: string } }>, reply: FastifyReply) => {
+    const command = Object.hasOwn(adminCommands, req.params.command) ? adminCommands[req.params.command] : undefined;
+    const label = command ? req.params.command : 'unknown';
     try {
-      const command = Object.hasOwn(adminCommands, req.params.command) ? adminCommands[req.params.command] : undefined;
       if (!command) throw new TimError(TimCode.badResourceUrl, `unknown command v4/timpush/${req.params.command}`);
       const caller = await authenticateAdmin(req.query, deps.apps);
       requireAdmin(caller, command.adminCode);
       const body = parseBody(req.body);
-      return reply.send(ok(await command.handle(caller, body, deps)));
+      const answer = ok(await command.handle(caller, body, deps));
+      deps.metrics.adminRequests.inc({ command: label, code: 0 });
+      return reply.send(answer);
     } catch (err) {
-      if (err instanceof TimError) return reply.send(fail(err.code, err.message));
-      throw err;
+      if (!(err instanceof TimError)) throw err;
+      deps.metrics.adminRequests.inc({ command: label, code: err.code });
+      return reply.send(fail(err.code, err.message));
     }
   });
 }

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { verifyUserSig } from '../src/auth/usersig.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function herald(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, ...args], {
+    env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function run(args: string[], env: Record<string, string>): Promise<Run> {
+  const p = herald(args, env);
+  let stdout = '';
+  let stderr = '';
+  p.stdout!.on('data', (d) => (stdout += d));
+  p.stderr!.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+/** Resolves with the output so far once `pattern` appears in stdout. */
+function waitForOutput(p: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`no ${pattern} in output: ${out}`)), timeoutMs);
+    p.stdout!.on('data', (d) => {
+      out += d;
+      if (pattern.test(out)) {
+        clearTimeout(t);
+        resolve(out);
+      }
+    });
+  });
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return;
+  p.kill('SIGTERM');
+  await new Promise((r) => p.on('close', r));
+}
+
+describe('herald CLI', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-cli-'));
+    env = { HERALD_DATA_DIR: dir };
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('app create --json prints the four values, app list shows the app', async () => {
+    const r = await run(['app', 'create', '--name', 'shop', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const v = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(v).sort(), ['adminIdentifier', 'appKey', 'sdkAppId', 'secretKey']);
+    assert.equal(v.adminIdentifier, 'administrator');
+    assert.equal(typeof v.sdkAppId, 'number');
+    const list = await run(['app', 'list'], env);
+    assert.match(list.stdout, new RegExp(`${v.sdkAppId}\\s+shop`));
+  });
+
+  test('usersig prints a UserSig that verifies', async () => {
+    const r = await run(['usersig', '--sdkappid', '1400000001', '--identifier', 'administrator', '--key', 'k3y', '--expire', '600'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(verifyUserSig(r.stdout.trim(), 1400000001, 'administrator', 'k3y'), null);
+  });
+
+  test('start prints the default app once; device listen shows a push sent with herald push', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-start-'));
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const startEnv = { HERALD_DATA_DIR: data, HERALD_PORT: port, HERALD_HOST: '127.0.0.1' };
+    const server = herald(['start'], startEnv);
+    try {
+      const banner = await waitForOutput(server, /curl -s -X POST[\s\S]*-d '/);
+      const sdkAppId = banner.match(/SDKAppID\s+(\d+)/)![1]!;
+      const secret = banner.match(/secret key\s+([0-9a-f]+)/)![1]!;
+      const appKey = banner.match(/client appKey\s+([0-9a-f]+)/)![1]!;
+      assert.match(banner, /admin\s+administrator/);
+
+      const listener = herald(['device', 'listen', '--server', `http://127.0.0.1:${port}`, '--sdkappid', sdkAppId, '--appkey', appKey, '--user', 'alice', '--state', path.join(data, 'dev.json'), '--json'], startEnv);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          let err = '';
+          const t = setTimeout(() => reject(new Error(`listener not ready: ${err}`)), 15_000);
+          listener.stderr!.on('data', (d) => {
+            err += d;
+            if (/listening as RegistrationID/.test(err)) {
+              clearTimeout(t);
+              resolve();
+            }
+          });
+        });
+        const received = waitForOutput(listener, /"title":"Hello from the CLI"/);
+        const push = await run(['push', '--server', `http://127.0.0.1:${port}`, '--sdkappid', sdkAppId, '--key', secret, '--to', 'alice', '--title', 'Hello from the CLI', '--desc', 'two terminals'], startEnv);
+        assert.equal(push.code, 0, push.stdout + push.stderr);
+        assert.equal(JSON.parse(push.stdout).ActionStatus, 'OK');
+        const line = (await received).trim().split('\n').at(-1)!;
+        assert.equal(JSON.parse(line).desc, 'two terminals');
+
+        // the banner's curl example is a working request
+        const curl = banner.match(/curl -s -X POST '([^']+)'/)![1]!;
+        const body = banner.match(/-d '(.+)'\n/)![1]!.replace(`'$RANDOM'`, '4242');
+        const r = await (await fetch(curl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
+        assert.equal(r.ActionStatus, 'OK', JSON.stringify(r));
+      } finally {
+        await stop(listener);
+      }
+      await stop(server);
+      const again = herald(['start'], { ...startEnv, HERALD_LOG_LEVEL: 'info' });
+      try {
+        let out = '';
+        again.stdout!.on('data', (d) => (out += d));
+        await waitForOutput(again, /"msg":"herald listening"/);
+        assert.doesNotMatch(out, /secret key/, 'the default app is printed only on the first start');
+      } finally {
+        await stop(again);
+      }
+    } finally {
+      await stop(server);
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { apps, devices, inbox, openStore, tasks, type Store } from '../src/store/index.js';
+import { testDatabases } from './helpers/dialects.js';
+
+for (const tdb of await testDatabases()) {
+  describe(`store (${tdb.name})`, () => {
+    let store: Store;
+    let created: Awaited<ReturnType<typeof tdb.create>>;
+    let appId: number;
+    before(async () => {
+      created = await tdb.create();
+      store = await openStore(created);
+      appId = (await apps.createApp(store.db, 'store-test')).sdkAppId;
+    });
+    after(async () => {
+      await store.close();
+      await created.drop();
+    });
+
+    const addDevice = (id: string, user: string | null = null) =>
+      devices.insertDevice(store.db, { app_id: appId, registration_id: id, install_id: `inst-${id}`, platform: 'node', credential_hash: 'h', fields: {} }, 1).then(async (ok) => {
+        if (user) await devices.updateDevice(store.db, appId, id, {}, 2, { user_id: user });
+        return ok;
+      });
+
+    test('migrations are idempotent: a second open of the same store sees the same data', async () => {
+      const again = await openStore(created);
+      try {
+        assert.equal(again.dialect, tdb.name);
+        assert.ok(await apps.findApp(again.db, appId));
+      } finally {
+        await again.close();
+      }
+    });
+
+    test('apps: created with distinct keys, found by id, listed', async () => {
+      const b = await apps.createApp(store.db, 'other');
+      assert.notEqual(b.sdkAppId, appId);
+      assert.match(b.secretKey, /^[0-9a-f]{64}$/);
+      assert.match(b.appKey, /^[0-9a-f]{32}$/);
+      assert.deepEqual((await apps.findApp(store.db, b.sdkAppId))?.adminIdentifiers, ['administrator']);
+      assert.ok((await apps.listApps(store.db)).some((a) => a.sdkAppId === b.sdkAppId));
+    });
+
+    test('devices: one insert per registration id; targets by user or registration id, within the app', async () => {
+      assert.equal(await addDevice('d1', 'u1'), true);
+      assert.equal(await addDevice('d1'), false);
+      await addDevice('d2', 'u1');
+      await addDevice('d3');
+      const t = await devices.findTargets(store.db, appId, ['u1', 'd3', 'ghost']);
+      assert.deepEqual(t.map((x) => x.registration_id).sort(), ['d1', 'd2', 'd3']);
+      assert.deepEqual(await devices.findTargets(store.db, appId + 1, ['u1', 'd3']), []);
+    });
+
+    test('seqs: one statement hands out the next seq of every device', async () => {
+      const first = await devices.allocateSeqs(store.db, appId, ['d1', 'd2']);
+      const second = await devices.allocateSeqs(store.db, appId, ['d1']);
+      assert.equal(second.get('d1'), first.get('d1')! + 1);
+      assert.equal(first.get('d2'), 1);
+      assert.equal((await devices.allocateSeqs(store.db, appId, ['nope'])).size, 0);
+    });
+
+    test('MsgRandom: the first claim wins, repeats in the window get its TaskId, after the window a new task may claim it', async () => {
+      const claim = (taskId: string, now: number) => store.db.transaction().execute((tx) => tasks.claimMsgRandom(tx, { appId, kind: 'batch', msgRandom: 77, taskId }, now, 1000));
+      assert.equal(await claim('t1', 10_000), null);
+      assert.equal(await claim('t2', 10_500), 't1');
+      assert.equal(await claim('t3', 11_500), null);
+      assert.equal(await claim('t4', 11_600), 't3');
+    });
+
+    test('inbox: pending rows in seq order, acked and expired rows skipped', async () => {
+      const message = JSON.stringify({ from: 'a', sentAt: 1, expiresAt: 9e12, info: { PushFlag: 0, Title: 'x' } });
+      await tasks.insertTask(store.db, { app_id: appId, task_id: 'tk', kind: 'batch', status: 'accepted', msg_random: 1, from_account: 'a', data_id: null, push_flag: 0, message, request: '{}', target_count: 1, created_at: 1, expires_at: 9e12 });
+      const row = (seq: number, expires: number) => ({ app_id: appId, registration_id: 'd3', seq, task_id: 'tk', online_only: 0, created_at: 1, expires_at: expires, acked_at: null });
+      await inbox.insertInbox(store.db, [row(3, 9e12), row(1, 9e12), row(2, 5), row(4, 9e12)]);
+      assert.deepEqual((await inbox.pendingFor(store.db, appId, 'd3', 100, 0, 10)).map((r) => r.seq), [1, 3, 4]);
+      await inbox.markAcked(store.db, [{ appId, registrationId: 'd3', seqs: [3] }], 50);
+      assert.deepEqual((await inbox.pendingFor(store.db, appId, 'd3', 100, 0, 10)).map((r) => r.seq), [1, 4]);
+      assert.deepEqual((await inbox.pendingFor(store.db, appId, 'd3', 100, 1, 10)).map((r) => r.seq), [4]);
+      assert.deepEqual((await inbox.expiredUnacked(store.db, 100, 10)).map((r) => r.seq), [2]);
+      assert.deepEqual(await inbox.pendingFor(store.db, appId + 1, 'd3', 100, 0, 10), []);
+    });
+  });
+}
