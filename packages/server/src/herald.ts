@@ -7,9 +7,9 @@ import type { HeraldConfig } from './config.js';
 import { loadBacklog, sweepExpired, type BatchPushDeps } from './dispatch/index.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
-import { authenticateDevice } from './registry/index.js';
+import { authenticateDevice, LastSeen } from './registry/index.js';
 import { Receipts } from './stats/index.js';
-import { AppDirectory, apps as appStore, devices, openStore, tasks, type App, type Store } from './store/index.js';
+import { AppDirectory, apps as appStore, openStore, tasks, type App, type Store } from './store/index.js';
 import { Batcher } from './util/batcher.js';
 
 export interface Herald {
@@ -35,6 +35,8 @@ export interface StartOptions {
   retentionMs?: number;
   /** Create an app named "default" when the store has none (the first start). */
   bootstrapDefaultApp?: boolean;
+  /** Gateway timeouts, shortened by tests. */
+  gatewayTimeouts?: { authMs?: number; deadAfterMs?: number; pingAfterMs?: number };
 }
 
 /** Starts every part of Herald in this process: store, API, gateway, in-process routing. */
@@ -46,6 +48,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const createdDefaultApp = opts.bootstrapDefaultApp && (await appStore.countApps(db)) === 0 ? await appStore.createApp(db, 'default') : undefined;
   const onError = (err: unknown, context = 'background work') => log.error({ err }, context);
   const receipts = new Receipts(db, (err) => onError(err, 'receipt write'));
+  const lastSeen = new LastSeen(db, (err) => onError(err, 'last-seen write'));
   let accepting = false;
 
   // The HTTP server exists before the gateway so both share one port.
@@ -82,11 +85,14 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
 
   const gateway = new Gateway(api.server, {
     heartbeatSeconds: config.heartbeatSeconds,
+    authTimeoutMs: opts.gatewayTimeouts?.authMs,
+    deadAfterMs: opts.gatewayTimeouts?.deadAfterMs,
+    pingAfterMs: opts.gatewayTimeouts?.pingAfterMs,
     log: log.child({ part: 'gateway' }),
     async authenticate(sdkAppId, registrationId, credential, sdkVersion) {
       const row = await authenticateDevice(db, sdkAppId, registrationId, credential);
       if (!row) return null;
-      void devices.touchDevice(db, sdkAppId, registrationId, Date.now(), sdkVersion).catch((err) => onError(err, 'device touch'));
+      lastSeen.seen(sdkAppId, registrationId, sdkVersion);
       return { appId: sdkAppId, registrationId, locale: row.locale };
     },
     backlog: (device, afterSeq, limit) => loadBacklog(db, device.appId, device.registrationId, device.locale, afterSeq, limit),
@@ -123,7 +129,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     router,
     createdDefaultApp,
     async flush() {
-      await Promise.all([receipts.flush(), routed.flush()]);
+      await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush()]);
     },
     async close() {
       if (closed) return;
@@ -132,7 +138,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       clearInterval(sweeper);
       await gateway.close();
       await api.close();
-      await Promise.all([receipts.flush(), routed.flush()]);
+      await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush()]);
       await router.close();
       await store.close();
     },

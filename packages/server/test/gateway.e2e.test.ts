@@ -10,7 +10,7 @@ for (const db of await testDatabases()) {
     let app: App;
     let other: App;
     before(async () => {
-      h = await startTestHerald(db, { HERALD_HEARTBEAT_SECONDS: '5' });
+      h = await startTestHerald(db, { HERALD_HEARTBEAT_SECONDS: '5' }, { gatewayTimeouts: { authMs: 400, deadAfterMs: 1200, pingAfterMs: 300 } });
       app = await h.createApp('a');
       other = await h.createApp('b');
     });
@@ -106,6 +106,40 @@ for (const db of await testDatabases()) {
       dev.send({ t: 'click', id: r.TaskId });
       await eventually(() => h.herald.store.db.selectFrom('clicks').selectAll().where('task_id', '=', r.TaskId).where('registration_id', '=', d.registrationId).executeTakeFirst());
       dev.close();
+    });
+
+    test('connecting records when the device was last seen and its SDK version', async () => {
+      const d = await registerDevice(h.url, app);
+      const dev = await RawDevice.open(h.url);
+      dev.send({ t: 'auth', sdkAppId: app.sdkAppId, registrationId: d.registrationId, credential: d.credential, sdkVersion: 'herald-android/1.2.3' });
+      await dev.waitFor((f) => f.t === 'ready');
+      const row = await eventually(() =>
+        h.herald.store.db.selectFrom('devices').select(['last_seen_at', 'sdk_version']).where('app_id', '=', app.sdkAppId).where('registration_id', '=', d.registrationId).where('last_seen_at', 'is not', null).executeTakeFirst(),
+      );
+      assert.equal(row.sdk_version, 'herald-android/1.2.3');
+      dev.close();
+    });
+
+    test('a connection that never authenticates is closed with 4408', async () => {
+      const dev = await RawDevice.open(h.url);
+      assert.equal((await dev.waitClosed(3000)).code, 4408);
+    });
+
+    test('a silent device is closed with 4408; one that keeps talking stays', async () => {
+      const quiet = await registerDevice(h.url, app);
+      const chatty = await registerDevice(h.url, app);
+      const q = await RawDevice.connect(h.url, app, quiet);
+      const c = await RawDevice.connect(h.url, app, chatty);
+      const talk = setInterval(() => c.send({ t: 'ping' }), 200);
+      try {
+        // the server pings the silent device before giving up on it
+        await q.waitFor((f) => f.t === 'ping', 2000);
+        assert.equal((await q.waitClosed(4000)).code, 4408);
+        assert.equal(c.closed, null);
+      } finally {
+        clearInterval(talk);
+        c.close();
+      }
     });
 
     test('heartbeat: ping gets pong', async () => {

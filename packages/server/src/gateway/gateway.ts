@@ -8,7 +8,6 @@ import { Session, type AuthedDevice } from './session.js';
 
 export const GATEWAY_PATH = '/gateway/v1';
 const MAX_CLIENT_FRAME = 16 * 1024;
-const AUTH_TIMEOUT_MS = 10_000;
 const BACKLOG_PAGE = 500;
 
 export interface GatewayDeps {
@@ -21,6 +20,11 @@ export interface GatewayDeps {
   /** The user opened the notification of this message. */
   clicked(device: AuthedDevice, messageId: string): void;
   heartbeatSeconds: number;
+  /** Defaults: 10 s to send auth; dead after 2 × heartbeat + 10 s of silence (docs/protocol.md §3.5). */
+  authTimeoutMs?: number;
+  deadAfterMs?: number;
+  /** Default: heartbeatSeconds. The server pings a device it has sent nothing to for this long. */
+  pingAfterMs?: number;
   log: Logger;
 }
 
@@ -38,11 +42,17 @@ export class Gateway implements LocalSessions {
   private sessions = new Set<Session>();
   private byDevice = new Map<string, Session>();
   private sweep: NodeJS.Timeout;
+  private authTimeoutMs: number;
+  private deadAfterMs: number;
+  private pingAfterMs: number;
   private onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
 
   constructor(private server: Server, private deps: GatewayDeps) {
     server.on('upgrade', this.onUpgrade);
-    const every = Math.min(5000, (deps.heartbeatSeconds * 1000) / 2);
+    this.authTimeoutMs = deps.authTimeoutMs ?? 10_000;
+    this.deadAfterMs = deps.deadAfterMs ?? 2 * deps.heartbeatSeconds * 1000 + 10_000;
+    this.pingAfterMs = deps.pingAfterMs ?? deps.heartbeatSeconds * 1000;
+    const every = Math.min(5000, this.pingAfterMs / 2, this.authTimeoutMs / 2, this.deadAfterMs / 4);
     this.sweep = setInterval(() => this.sweepSessions(), every);
     this.sweep.unref();
   }
@@ -156,15 +166,13 @@ export class Gateway implements LocalSessions {
 
   private sweepSessions(): void {
     const now = Date.now();
-    const hb = this.deps.heartbeatSeconds * 1000;
-    const dead = 2 * hb + 10_000;
     for (const s of this.sessions) {
       if (!s.authed) {
-        if (now - s.lastRecv > AUTH_TIMEOUT_MS) s.close(CloseCode.timeout, 'auth not sent in time');
+        if (now - s.lastRecv > this.authTimeoutMs) s.close(CloseCode.timeout, 'auth not sent in time');
         continue;
       }
-      if (now - s.lastRecv > dead) s.close(CloseCode.timeout, 'heartbeat timeout');
-      else if (now - s.lastSent >= hb) s.send(PING);
+      if (now - s.lastRecv > this.deadAfterMs) s.close(CloseCode.timeout, 'heartbeat timeout');
+      else if (now - s.lastSent >= this.pingAfterMs) s.send(PING);
     }
   }
 }

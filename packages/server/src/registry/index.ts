@@ -1,1 +1,2 @@
 export { register, authenticateDevice, type RegisterInput, type RegisterResult } from './registration.js';
+export { LastSeen } from './last-seen.js';

@@ -134,12 +134,3 @@ export async function allocateSeqs(tx: Transaction<Database> | Kysely<Database>,
   for (const r of rows) out.set(r.registration_id, Number(r.last_seq));
   return out;
 }
-
-export async function touchDevice(db: Kysely<Database>, appId: number, registrationId: string, now: number, sdkVersion?: string): Promise<void> {
-  await db
-    .updateTable('devices')
-    .set(sdkVersion ? { last_seen_at: now, sdk_version: sdkVersion } : { last_seen_at: now })
-    .where('app_id', '=', appId)
-    .where('registration_id', '=', registrationId)
-    .execute();
-}
