@@ -58,17 +58,19 @@ function openSqlite(dataDir: string): Kysely<Database> {
 export async function openStore(opts: StoreOptions): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: Dialect;
+  let schema: string | undefined;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     const opened = openPostgres(opts.databaseUrl);
     db = opened.db;
     dialect = 'postgres';
-    if (opened.schema) await db.schema.createSchema(opened.schema).ifNotExists().execute();
+    schema = opened.schema;
+    if (schema) await db.schema.createSchema(schema).ifNotExists().execute();
   } else if (opts.databaseUrl) {
     throw new Error('HERALD_DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
   } else {
     db = openSqlite(opts.dataDir);
     dialect = 'sqlite';
   }
-  await migrateToLatest(db as unknown as Kysely<unknown>);
+  await migrateToLatest(db as unknown as Kysely<unknown>, schema);
   return { db, dialect, close: () => db.destroy() };
 }
