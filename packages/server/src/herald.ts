@@ -4,7 +4,7 @@ import { Metrics } from './api/metrics.js';
 import { inboxOnly, type OfflineChannels } from './channels/index.js';
 import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
-import { loadBacklog, sweepExpired, type BatchPushDeps } from './dispatch/index.js';
+import { BatchPushAcceptor, loadBacklog, sweepExpired } from './dispatch/index.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
 import { authenticateDevice, LastSeen } from './registry/index.js';
@@ -65,7 +65,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     close: () => router.close(),
   };
   const routed = new Batcher<{ appId: number; taskId: string }>((keys) => tasks.setStatusMany(db, keys, 'accepted', 'routed'), (err) => onError(err, 'task status write'), 50);
-  const push: BatchPushDeps = {
+  const push = new BatchPushAcceptor({
     db,
     router: lateRouter,
     offline: opts.offline ?? inboxOnly,
@@ -73,7 +73,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     msgRandomWindowSeconds: config.msgRandomWindowSeconds,
     markRouted: (appId, taskId) => routed.add({ appId, taskId }),
     onError,
-  };
+  });
   const api = buildApi({
     admin: { apps, push, metrics },
     device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },
@@ -136,8 +136,11 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       closed = true;
       accepting = false;
       clearInterval(sweeper);
+      // Sessions first (the HTTP server waits for its sockets), then in-flight requests, then the
+      // work they started; the inboxes hold whatever the closed sessions did not get.
       await gateway.close();
       await api.close();
+      await push.idle();
       await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush()]);
       await router.close();
       await store.close();

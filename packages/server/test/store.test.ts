@@ -53,25 +53,35 @@ for (const tdb of await testDatabases()) {
       assert.deepEqual(await devices.findTargets(store.db, appId + 1, ['u1', 'd3']), []);
     });
 
-    test('seqs: one statement hands out the next seq of every device', async () => {
-      const first = await devices.allocateSeqs(store.db, appId, ['d1', 'd2']);
-      const second = await devices.allocateSeqs(store.db, appId, ['d1']);
-      assert.equal(second.get('d1'), first.get('d1')! + 1);
-      assert.equal(first.get('d2'), 1);
-      assert.equal((await devices.allocateSeqs(store.db, appId, ['nope'])).size, 0);
+    test('seqs: consecutive seqs per device, several counts in one call', async () => {
+      const first = await devices.allocateSeqs(store.db, appId, new Map([['d1', 1], ['d2', 3]]));
+      assert.equal(first.get('d1'), 1);
+      assert.equal(first.get('d2'), 3);
+      const second = await devices.allocateSeqs(store.db, appId, new Map([['d1', 2]]));
+      assert.equal(second.get('d1'), 3);
+      assert.equal((await devices.allocateSeqs(store.db, appId, new Map([['nope', 1]]))).size, 0);
     });
 
     test('MsgRandom: the first claim wins, repeats in the window get its TaskId, after the window a new task may claim it', async () => {
-      const claim = (taskId: string, now: number) => store.db.transaction().execute((tx) => tasks.claimMsgRandom(tx, { appId, kind: 'batch', msgRandom: 77, taskId }, now, 1000));
+      const claim = async (taskId: string, now: number, msgRandom = 77) => {
+        const c = { appId, kind: 'batch', msgRandom, taskId };
+        const lost = await store.db.transaction().execute((tx) => tasks.claimMsgRandoms(tx, [c], now, 1000));
+        return lost.get(c) ?? null;
+      };
       assert.equal(await claim('t1', 10_000), null);
       assert.equal(await claim('t2', 10_500), 't1');
       assert.equal(await claim('t3', 11_500), null);
       assert.equal(await claim('t4', 11_600), 't3');
+      // many at once: one new, one repeated
+      const a = { appId, kind: 'batch', msgRandom: 78, taskId: 't5' };
+      const b = { appId, kind: 'batch', msgRandom: 77, taskId: 't6' };
+      const lost = await store.db.transaction().execute((tx) => tasks.claimMsgRandoms(tx, [a, b], 11_700, 1000));
+      assert.deepEqual([lost.get(a), lost.get(b)], [undefined, 't3']);
     });
 
     test('inbox: pending rows in seq order, acked and expired rows skipped', async () => {
       const message = JSON.stringify({ from: 'a', sentAt: 1, expiresAt: 9e12, info: { PushFlag: 0, Title: 'x' } });
-      await tasks.insertTask(store.db, { app_id: appId, task_id: 'tk', kind: 'batch', status: 'accepted', msg_random: 1, from_account: 'a', data_id: null, push_flag: 0, message, request: '{}', target_count: 1, created_at: 1, expires_at: 9e12 });
+      await tasks.insertTasks(store.db, [{ app_id: appId, task_id: 'tk', kind: 'batch', status: 'accepted', msg_random: 1, from_account: 'a', data_id: null, push_flag: 0, message, request: '{}', target_count: 1, created_at: 1, expires_at: 9e12 }]);
       const row = (seq: number, expires: number) => ({ app_id: appId, registration_id: 'd3', seq, task_id: 'tk', online_only: 0, created_at: 1, expires_at: expires, acked_at: null });
       await inbox.insertInbox(store.db, [row(3, 9e12), row(1, 9e12), row(2, 5), row(4, 9e12)]);
       assert.deepEqual((await inbox.pendingFor(store.db, appId, 'd3', 100, 0, 10)).map((r) => r.seq), [1, 3, 4]);

@@ -1,8 +1,10 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Delivery, Router } from '../cluster/index.js';
 import type { OfflineChannels } from '../channels/index.js';
 import type { Database } from '../store/index.js';
 import { devices as deviceStore, events, inbox, tasks } from '../store/index.js';
+import type { InboxRow } from '../store/inbox.js';
+import type { LossRow } from '../store/events.js';
 import { LossReason } from '../stats/loss-reasons.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
 import type { OfflinePushInfo } from './offline-push-info.js';
@@ -39,103 +41,243 @@ export interface BatchPushDeps {
   onError(err: unknown, context: string): void;
 }
 
-/**
- * Single and batch push by UserID or RegistrationID (`v4/timpush/batch`). The task, the inbox row of
- * every targeted device and every loss are written in one transaction before the TaskId is returned;
- * routing to live sessions happens after the commit.
- */
-export async function batchPush(deps: BatchPushDeps, appId: number, req: BatchPushRequest, now = Date.now()): Promise<BatchPushResult> {
-  const { db } = deps;
-  const targets = await deviceStore.findTargets(db, appId, req.to);
-  const matched = new Set<string>();
-  for (const t of targets) {
-    matched.add(t.registration_id);
-    if (t.user_id !== null) matched.add(t.user_id);
-  }
-  const missing = [...new Set(req.to)].filter((a) => !matched.has(a));
-  const onlineOnly = req.info.PushFlag === 1;
-  const online = onlineOnly ? await deps.router.online(appId, targets.map((t) => t.registration_id)) : null;
-  const reachable = online ? targets.filter((t) => online.has(t.registration_id)) : targets;
-  const unreachable = online ? targets.filter((t) => !online.has(t.registration_id)) : [];
-
-  const taskId = newTaskId('batch', appId, req.msgRandom, now);
-  const expiresAt = now + (req.expireSeconds ?? deps.defaultExpireSeconds) * 1000;
-  const message: StoredMessage = { from: req.from, sentAt: now, expiresAt, info: req.info };
-
-  const outcome = await db.transaction().execute(async (tx) => {
-    const prior = await tasks.claimMsgRandom(tx, { appId, kind: 'batch', msgRandom: req.msgRandom, taskId }, now, deps.msgRandomWindowSeconds * 1000);
-    if (prior) return { prior };
-    await tasks.insertTask(tx, {
-      app_id: appId,
-      task_id: taskId,
-      kind: 'batch',
-      status: 'accepted',
-      msg_random: req.msgRandom,
-      from_account: req.from,
-      data_id: req.dataId ?? null,
-      push_flag: req.info.PushFlag,
-      message: JSON.stringify(message),
-      request: JSON.stringify(req.raw),
-      target_count: targets.length,
-      created_at: now,
-      expires_at: expiresAt,
-    });
-    const seqs = await deviceStore.allocateSeqs(tx, appId, reachable.map((t) => t.registration_id));
-    await inbox.insertInbox(
-      tx,
-      reachable.flatMap((t) => {
-        const seq = seqs.get(t.registration_id);
-        // a device unregistered between lookup and now has no seq and needs no row
-        return seq === undefined
-          ? []
-          : [{ app_id: appId, registration_id: t.registration_id, seq, task_id: taskId, online_only: onlineOnly ? 1 : 0, created_at: now, expires_at: expiresAt, acked_at: null }];
-      }),
-    );
-    const loss = LossReason.offlineOnlineOnly;
-    await events.insertLosses(
-      tx,
-      unreachable.map((t) => ({ app_id: appId, task_id: taskId, registration_id: t.registration_id, user_id: t.user_id, stage: loss.stage, code: loss.code, reason: loss.reason, created_at: now })),
-    );
-    return { seqs };
-  });
-  if ('prior' in outcome) return { taskId: outcome.prior!, missing, duplicate: true };
-
-  const seqs = outcome.seqs;
-  setImmediate(() => {
-    route(deps, appId, taskId, message, reachable, seqs, onlineOnly).catch((err) => deps.onError(err, 'batch push routing'));
-  });
-  return { taskId, missing, duplicate: false };
+interface Pending {
+  appId: number;
+  req: BatchPushRequest;
+  resolve(r: BatchPushResult): void;
+  reject(err: unknown): void;
 }
 
-async function route(
-  deps: BatchPushDeps,
-  appId: number,
-  taskId: string,
-  message: StoredMessage,
-  targets: readonly deviceStore.TargetDevice[],
-  seqs: Map<string, number>,
-  onlineOnly: boolean,
-): Promise<void> {
-  const renderer = new FrameRenderer(taskId, message);
-  const deliveries: Delivery[] = [];
-  const withSeq: { t: deviceStore.TargetDevice; seq: number }[] = [];
-  for (const t of targets) {
-    const seq = seqs.get(t.registration_id);
-    if (seq === undefined) continue;
-    withSeq.push({ t, seq });
-    deliveries.push({ registrationId: t.registration_id, seq, frame: renderer.frame(seq, t.locale) });
+/** One request inside a flush, with what the flush worked out for it. */
+interface Planned {
+  p: Pending;
+  taskId: string;
+  message: StoredMessage;
+  targets: deviceStore.TargetDevice[];
+  missing: string[];
+  /** Devices that get an inbox row (all targets, or the online ones for PushFlag 1). */
+  reachable: deviceStore.TargetDevice[];
+  unreachable: deviceStore.TargetDevice[];
+  seqs: Map<string, number>;
+  /** Set when the MsgRandom belongs to an earlier task: this request sends nothing. */
+  priorTaskId?: string;
+}
+
+const MAX_PER_FLUSH = 200;
+
+/**
+ * Single and batch push by UserID or RegistrationID (`v4/timpush/batch`). Requests that arrive
+ * together are stored together: one transaction (one commit, one fsync) per flush holds every
+ * task, every targeted device's inbox row and every loss, with one statement per kind of row. Each
+ * caller gets its TaskId only after that commit; routing to live sessions follows it.
+ */
+export class BatchPushAcceptor {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private routing = new Set<Promise<void>>();
+
+  constructor(private deps: BatchPushDeps) {}
+
+  submit(appId: number, req: BatchPushRequest): Promise<BatchPushResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ appId, req, resolve, reject });
+      // the requests parsed in this turn of the event loop join the same flush
+      this.flushing ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+    });
   }
-  await deps.router.deliver(appId, deliveries);
-  if (!onlineOnly && withSeq.length > 0) {
-    const online = await deps.router.online(appId, withSeq.map((x) => x.t.registration_id));
-    const offline = withSeq.filter((x) => !online.has(x.t.registration_id));
-    if (offline.length > 0) {
-      await deps.offline.sendOffline({
-        appId,
-        taskId,
-        targets: offline.map((x) => ({ registrationId: x.t.registration_id, userId: x.t.user_id, locale: x.t.locale, seq: x.seq })),
-      });
+
+  /** Resolves when every accepted request is stored and routed (for shutdown). */
+  async idle(): Promise<void> {
+    while (this.flushing || this.routing.size > 0) {
+      await this.flushing;
+      await Promise.all([...this.routing]);
     }
   }
-  deps.markRouted(appId, taskId);
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_PER_FLUSH);
+      try {
+        await this.accept(batch);
+      } catch {
+        // One bad request must not fail the others: store them one by one.
+        for (const p of batch) await this.accept([p]).catch((err) => p.reject(err));
+      }
+    }
+    this.flushing = null;
+  }
+
+  private async accept(batch: Pending[], now = Date.now()): Promise<void> {
+    const plans = await this.plan(batch, now);
+    await this.deps.db.transaction().execute((tx) => this.store(tx, plans, now));
+    for (const pl of plans) {
+      const result = { taskId: pl.priorTaskId ?? pl.taskId, missing: pl.missing, duplicate: pl.priorTaskId !== undefined };
+      pl.p.resolve(result);
+      if (!result.duplicate) {
+        const routed: Promise<void> = new Promise<void>((r) => setImmediate(r))
+          .then(() => this.route(pl))
+          .catch((err) => this.deps.onError(err, 'batch push routing'))
+          .finally(() => this.routing.delete(routed));
+        this.routing.add(routed);
+      }
+    }
+  }
+
+  /** Resolves every request's audience with one pair of lookups per app. */
+  private async plan(batch: Pending[], now: number): Promise<Planned[]> {
+    const byApp = new Map<number, Set<string>>();
+    for (const p of batch) {
+      let set = byApp.get(p.appId);
+      if (!set) byApp.set(p.appId, (set = new Set()));
+      for (const a of p.req.to) set.add(a);
+    }
+    const found = new Map<number, { byUser: Map<string, deviceStore.TargetDevice[]>; byId: Map<string, deviceStore.TargetDevice> }>();
+    for (const [appId, accounts] of byApp) {
+      const list = await deviceStore.findTargets(this.deps.db, appId, [...accounts]);
+      const byUser = new Map<string, deviceStore.TargetDevice[]>();
+      const byId = new Map<string, deviceStore.TargetDevice>();
+      for (const d of list) {
+        byId.set(d.registration_id, d);
+        if (d.user_id !== null) {
+          const u = byUser.get(d.user_id);
+          if (u) u.push(d);
+          else byUser.set(d.user_id, [d]);
+        }
+      }
+      found.set(appId, { byUser, byId });
+    }
+
+    const plans: Planned[] = [];
+    for (const p of batch) {
+      const f = found.get(p.appId)!;
+      const targets = new Map<string, deviceStore.TargetDevice>();
+      const missing: string[] = [];
+      for (const a of new Set(p.req.to)) {
+        const hits = [...(f.byUser.get(a) ?? []), ...(f.byId.has(a) ? [f.byId.get(a)!] : [])];
+        if (hits.length === 0) missing.push(a);
+        for (const d of hits) targets.set(d.registration_id, d);
+      }
+      const all = [...targets.values()];
+      let reachable = all;
+      let unreachable: deviceStore.TargetDevice[] = [];
+      if (p.req.info.PushFlag === 1) {
+        const online = await this.deps.router.online(p.appId, all.map((t) => t.registration_id));
+        reachable = all.filter((t) => online.has(t.registration_id));
+        unreachable = all.filter((t) => !online.has(t.registration_id));
+      }
+      const expiresAt = now + (p.req.expireSeconds ?? this.deps.defaultExpireSeconds) * 1000;
+      plans.push({
+        p,
+        taskId: newTaskId('batch', p.appId, p.req.msgRandom, now),
+        message: { from: p.req.from, sentAt: now, expiresAt, info: p.req.info },
+        targets: all,
+        missing,
+        reachable,
+        unreachable,
+        seqs: new Map(),
+      });
+    }
+    return plans;
+  }
+
+  private async store(tx: Transaction<Database>, plans: Planned[], now: number): Promise<void> {
+    // MsgRandom: the first request of a flush claims; repeats within the flush follow it.
+    const leaders = new Map<string, Planned>();
+    const claims = new Map<Planned, tasks.MsgRandomClaim>();
+    for (const pl of plans) {
+      const key = `${pl.p.appId}:${pl.p.req.msgRandom}`;
+      const leader = leaders.get(key);
+      if (leader) pl.priorTaskId = leader.taskId;
+      else {
+        leaders.set(key, pl);
+        claims.set(pl, { appId: pl.p.appId, kind: 'batch', msgRandom: pl.p.req.msgRandom, taskId: pl.taskId });
+      }
+    }
+    const lost = await tasks.claimMsgRandoms(tx, [...claims.values()], now, this.deps.msgRandomWindowSeconds * 1000);
+    for (const [pl, claim] of claims) {
+      const prior = lost.get(claim);
+      if (prior !== undefined) pl.priorTaskId = prior;
+    }
+    // a follower of a leader that lost its claim returns the earlier task too
+    for (const pl of plans) {
+      const leader = leaders.get(`${pl.p.appId}:${pl.p.req.msgRandom}`)!;
+      if (leader !== pl && leader.priorTaskId !== undefined) pl.priorTaskId = leader.priorTaskId;
+    }
+    const fresh = plans.filter((pl) => pl.priorTaskId === undefined);
+
+    await tasks.insertTasks(
+      tx,
+      fresh.map((pl) => ({
+        app_id: pl.p.appId,
+        task_id: pl.taskId,
+        kind: 'batch',
+        status: 'accepted',
+        msg_random: pl.p.req.msgRandom,
+        from_account: pl.p.req.from,
+        data_id: pl.p.req.dataId ?? null,
+        push_flag: pl.p.req.info.PushFlag,
+        message: JSON.stringify(pl.message),
+        request: JSON.stringify(pl.p.req.raw),
+        target_count: pl.targets.length,
+        created_at: now,
+        expires_at: pl.message.expiresAt,
+      })),
+    );
+
+    // Seqs: a device targeted by several requests of the flush gets consecutive seqs, in request order.
+    const rows: InboxRow[] = [];
+    const byApp = new Map<number, Planned[]>();
+    for (const pl of fresh) {
+      const list = byApp.get(pl.p.appId);
+      if (list) list.push(pl);
+      else byApp.set(pl.p.appId, [pl]);
+    }
+    for (const [appId, list] of byApp) {
+      const counts = new Map<string, number>();
+      for (const pl of list) for (const t of pl.reachable) counts.set(t.registration_id, (counts.get(t.registration_id) ?? 0) + 1);
+      const last = await deviceStore.allocateSeqs(tx, appId, counts);
+      const next = new Map<string, number>();
+      for (const [id, top] of last) next.set(id, top - counts.get(id)! + 1);
+      for (const pl of list) {
+        for (const t of pl.reachable) {
+          const seq = next.get(t.registration_id);
+          if (seq === undefined) continue; // unregistered since the lookup: nothing to deliver
+          next.set(t.registration_id, seq + 1);
+          pl.seqs.set(t.registration_id, seq);
+          rows.push({ app_id: appId, registration_id: t.registration_id, seq, task_id: pl.taskId, online_only: pl.p.req.info.PushFlag, created_at: now, expires_at: pl.message.expiresAt, acked_at: null });
+        }
+      }
+    }
+    await inbox.insertInbox(tx, rows);
+
+    const loss = LossReason.offlineOnlineOnly;
+    const losses: LossRow[] = fresh.flatMap((pl) =>
+      pl.unreachable.map((t) => ({ app_id: pl.p.appId, task_id: pl.taskId, registration_id: t.registration_id, user_id: t.user_id, stage: loss.stage, code: loss.code, reason: loss.reason, created_at: now })),
+    );
+    await events.insertLosses(tx, losses);
+  }
+
+  /** Hands the frames to live sessions; PushFlag 0 devices without one go to the offline channels. */
+  private async route(pl: Planned): Promise<void> {
+    const appId = pl.p.appId;
+    const renderer = new FrameRenderer(pl.taskId, pl.message);
+    const deliveries: Delivery[] = [];
+    for (const t of pl.reachable) {
+      const seq = pl.seqs.get(t.registration_id);
+      if (seq !== undefined) deliveries.push({ registrationId: t.registration_id, seq, frame: renderer.frame(seq, t.locale) });
+    }
+    await this.deps.router.deliver(appId, deliveries);
+    if (pl.p.req.info.PushFlag === 0 && deliveries.length > 0) {
+      const online = await this.deps.router.online(appId, deliveries.map((d) => d.registrationId));
+      const offline = pl.reachable.filter((t) => pl.seqs.has(t.registration_id) && !online.has(t.registration_id));
+      if (offline.length > 0) {
+        await this.deps.offline.sendOffline({
+          appId,
+          taskId: pl.taskId,
+          targets: offline.map((t) => ({ registrationId: t.registration_id, userId: t.user_id, locale: t.locale, seq: pl.seqs.get(t.registration_id)! })),
+        });
+      }
+    }
+    this.deps.markRouted(appId, pl.taskId);
+  }
 }

@@ -1,4 +1,4 @@
-export { batchPush, type BatchPushRequest, type BatchPushResult, type BatchPushDeps } from './batch-push.js';
+export { BatchPushAcceptor, type BatchPushRequest, type BatchPushResult, type BatchPushDeps } from './batch-push.js';
 export { loadBacklog } from './backlog.js';
 export { sweepExpired } from './expiry.js';
 export { OfflinePushInfo } from './offline-push-info.js';

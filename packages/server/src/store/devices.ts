@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, DevicesTable } from './schema.js';
+import { chunks } from '../util/chunks.js';
 
 export type DeviceRow = DevicesTable;
 
@@ -109,28 +110,47 @@ export interface TargetDevice {
   locale: string | null;
 }
 
-/** Devices addressed by a list of accounts, each a UserID or a RegistrationID: one query. */
+/**
+ * Devices addressed by a list of accounts, each a UserID or a RegistrationID. Two indexed lookups
+ * (by user, by RegistrationID) rather than one OR, which SQLite would answer by scanning the app.
+ */
 export async function findTargets(db: Kysely<Database>, appId: number, accounts: readonly string[]): Promise<TargetDevice[]> {
   if (accounts.length === 0) return [];
-  return db
-    .selectFrom('devices')
-    .select(['registration_id', 'user_id', 'locale'])
-    .where('app_id', '=', appId)
-    .where((eb) => eb.or([eb('user_id', 'in', accounts), eb('registration_id', 'in', accounts)]))
-    .execute();
+  const cols = ['registration_id', 'user_id', 'locale'] as const;
+  const [byUser, byId] = await Promise.all([
+    db.selectFrom('devices').select(cols).where('app_id', '=', appId).where('user_id', 'in', accounts).execute(),
+    db.selectFrom('devices').select(cols).where('app_id', '=', appId).where('registration_id', 'in', accounts).execute(),
+  ]);
+  const out = new Map<string, TargetDevice>();
+  for (const d of byUser) out.set(d.registration_id, d);
+  for (const d of byId) out.set(d.registration_id, d);
+  return [...out.values()];
 }
 
-/** Hands out the next inbox seq of each device in one statement; returns registrationId → seq. */
-export async function allocateSeqs(tx: Transaction<Database> | Kysely<Database>, appId: number, registrationIds: readonly string[]): Promise<Map<string, number>> {
+/**
+ * Hands out `count` consecutive inbox seqs to each device: one statement per distinct count
+ * (nearly always one). Returns registrationId → the last seq handed out; the device's new seqs are
+ * last − count + 1 … last. Devices that no longer exist are absent.
+ */
+export async function allocateSeqs(tx: Transaction<Database> | Kysely<Database>, appId: number, counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  if (registrationIds.length === 0) return out;
-  const rows = await tx
-    .updateTable('devices')
-    .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
-    .where('app_id', '=', appId)
-    .where('registration_id', 'in', registrationIds)
-    .returning(['registration_id', 'last_seq'])
-    .execute();
-  for (const r of rows) out.set(r.registration_id, Number(r.last_seq));
+  const byCount = new Map<number, string[]>();
+  for (const [id, n] of counts) {
+    const list = byCount.get(n);
+    if (list) list.push(id);
+    else byCount.set(n, [id]);
+  }
+  for (const [n, ids] of byCount) {
+    for (const part of chunks(ids, 1000)) {
+      const rows = await tx
+        .updateTable('devices')
+        .set((eb) => ({ last_seq: eb('last_seq', '+', n) }))
+        .where('app_id', '=', appId)
+        .where('registration_id', 'in', part)
+        .returning(['registration_id', 'last_seq'])
+        .execute();
+      for (const r of rows) out.set(r.registration_id, Number(r.last_seq));
+    }
+  }
   return out;
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database, InboxTable } from './schema.js';
 import { chunks } from '../util/chunks.js';
 
@@ -36,17 +36,31 @@ export interface AckKey {
   seqs: number[];
 }
 
-/** Marks many devices' messages reached in one statement per 200 devices. */
-export async function markAcked(db: Kysely<Database>, keys: readonly AckKey[], now: number): Promise<void> {
-  for (const part of chunks(keys, 200)) {
-    await db
-      .updateTable('inbox')
-      .set({ acked_at: now })
-      .where('acked_at', 'is', null)
-      .where((eb) =>
-        eb.or(part.map((k) => eb.and([eb('app_id', '=', k.appId), eb('registration_id', '=', k.registrationId), eb('seq', 'in', k.seqs)]))),
-      )
-      .execute();
+/**
+ * `(registration_id, seq) IN (VALUES …)`: one index seek per key on both dialects (an OR of ANDs
+ * makes SQLite scan the whole app). The CAST types the seq parameters for PostgreSQL.
+ */
+function keysIn(keys: readonly { registrationId: string; seq: number }[]): RawBuilder<boolean> {
+  return sql<boolean>`(registration_id, seq) in (values ${sql.join(keys.map((k) => sql`(${k.registrationId}, cast(${k.seq} as bigint))`))})`;
+}
+
+function byApp<T extends { appId: number }>(items: readonly T[]): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const it of items) {
+    const list = out.get(it.appId);
+    if (list) list.push(it);
+    else out.set(it.appId, [it]);
+  }
+  return out;
+}
+
+/** Marks many devices' messages reached: one statement per app and 400 keys. */
+export async function markAcked(db: Kysely<Database>, acks: readonly AckKey[], now: number): Promise<void> {
+  for (const [appId, list] of byApp(acks)) {
+    const keys = list.flatMap((a) => a.seqs.map((seq) => ({ registrationId: a.registrationId, seq })));
+    for (const part of chunks(keys, 400)) {
+      await db.updateTable('inbox').set({ acked_at: now }).where('app_id', '=', appId).where('acked_at', 'is', null).where(keysIn(part)).execute();
+    }
   }
 }
 
@@ -62,11 +76,10 @@ export async function expiredUnacked(db: Kysely<Database>, now: number, limit: n
 }
 
 export async function deleteInboxRows(tx: Transaction<Database> | Kysely<Database>, rows: readonly { app_id: number; registration_id: string; seq: number }[]): Promise<void> {
-  for (const part of chunks(rows, 300)) {
-    await tx
-      .deleteFrom('inbox')
-      .where((eb) => eb.or(part.map((r) => eb.and([eb('app_id', '=', r.app_id), eb('registration_id', '=', r.registration_id), eb('seq', '=', r.seq)]))))
-      .execute();
+  for (const [appId, list] of byApp(rows.map((r) => ({ appId: r.app_id, registrationId: r.registration_id, seq: r.seq })))) {
+    for (const part of chunks(list, 400)) {
+      await tx.deleteFrom('inbox').where('app_id', '=', appId).where(keysIn(part)).execute();
+    }
   }
 }
 

@@ -1,10 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
+import { chunks } from '../util/chunks.js';
 import type { Database, TasksTable } from './schema.js';
 
 export type TaskRow = TasksTable;
 
-export async function insertTask(tx: Transaction<Database> | Kysely<Database>, row: TaskRow): Promise<void> {
-  await tx.insertInto('tasks').values(row).execute();
+export async function insertTasks(tx: Transaction<Database> | Kysely<Database>, rows: readonly TaskRow[]): Promise<void> {
+  for (const part of chunks(rows, 100)) await tx.insertInto('tasks').values(part).execute();
 }
 
 export async function findTask(db: Kysely<Database>, appId: number, taskId: string): Promise<TaskRow | undefined> {
@@ -32,36 +33,49 @@ export async function tasksInStatus(db: Kysely<Database>, status: string, limit:
   return db.selectFrom('tasks').selectAll().where('status', '=', status).orderBy('created_at').limit(limit).execute();
 }
 
+export interface MsgRandomClaim {
+  appId: number;
+  kind: string;
+  msgRandom: number;
+  taskId: string;
+}
+
+const claimKey = (c: { app_id: number; kind: string; msg_random: number } ) => `${c.app_id}:${c.kind}:${c.msg_random}`;
+
 /**
- * Claims (app, kind, MsgRandom) for a new task. Returns null when the claim is ours, or the TaskId of
- * the earlier task that used the same MsgRandom within the window. One upsert, so two concurrent
- * requests with the same MsgRandom cannot both win.
+ * Claims (app, kind, MsgRandom) for new tasks, many at once (keys must be distinct). Returns, for
+ * each claim lost to an earlier task within the window, that task's TaskId, keyed by claim. One
+ * upsert, so two concurrent requests with the same MsgRandom cannot both win.
  */
-export async function claimMsgRandom(
-  tx: Transaction<Database>,
-  key: { appId: number; kind: string; msgRandom: number; taskId: string },
-  now: number,
-  windowMs: number,
-): Promise<string | null> {
+export async function claimMsgRandoms(tx: Transaction<Database>, claims: readonly MsgRandomClaim[], now: number, windowMs: number): Promise<Map<MsgRandomClaim, string>> {
+  const lost = new Map<MsgRandomClaim, string>();
+  if (claims.length === 0) return lost;
   const cutoff = now - windowMs;
-  const won = await tx
-    .insertInto('msg_randoms')
-    .values({ app_id: key.appId, kind: key.kind, msg_random: key.msgRandom, task_id: key.taskId, created_at: now })
-    .onConflict((oc) =>
-      oc
-        .columns(['app_id', 'kind', 'msg_random'])
-        .doUpdateSet({ task_id: key.taskId, created_at: now })
-        .where('msg_randoms.created_at', '<', cutoff),
-    )
-    .returning('task_id')
-    .executeTakeFirst();
-  if (won) return null;
-  const prior = await tx
-    .selectFrom('msg_randoms')
-    .select('task_id')
-    .where('app_id', '=', key.appId)
-    .where('kind', '=', key.kind)
-    .where('msg_random', '=', key.msgRandom)
-    .executeTakeFirstOrThrow();
-  return prior.task_id;
+  const won = new Set<string>();
+  for (const part of chunks(claims, 200)) {
+    const rows = await tx
+      .insertInto('msg_randoms')
+      .values(part.map((c) => ({ app_id: c.appId, kind: c.kind, msg_random: c.msgRandom, task_id: c.taskId, created_at: now })))
+      .onConflict((oc) =>
+        oc
+          .columns(['app_id', 'kind', 'msg_random'])
+          .doUpdateSet((eb) => ({ task_id: eb.ref('excluded.task_id'), created_at: eb.ref('excluded.created_at') }))
+          .where('msg_randoms.created_at', '<', cutoff),
+      )
+      .returning(['app_id', 'kind', 'msg_random'])
+      .execute();
+    for (const r of rows) won.add(claimKey(r));
+  }
+  const losers = claims.filter((c) => !won.has(claimKey({ app_id: c.appId, kind: c.kind, msg_random: c.msgRandom })));
+  for (const c of losers) {
+    const prior = await tx
+      .selectFrom('msg_randoms')
+      .select('task_id')
+      .where('app_id', '=', c.appId)
+      .where('kind', '=', c.kind)
+      .where('msg_random', '=', c.msgRandom)
+      .executeTakeFirstOrThrow();
+    lost.set(c, prior.task_id);
+  }
+  return lost;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { batchPush, OfflinePushInfo } from '../../dispatch/index.js';
+import { OfflinePushInfo } from '../../dispatch/index.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 import { describeIssue } from './zod-error.js';
@@ -40,7 +40,7 @@ export const batchCommand: AdminCommand = {
     const parsed = BatchBody.safeParse(body);
     if (!parsed.success) throw new TimError(TimCode.jsonParse, describeIssue(parsed.error));
     const b = parsed.data;
-    const result = await batchPush(deps.push, caller.app.sdkAppId, {
+    const result = await deps.push.submit(caller.app.sdkAppId, {
       from: b.From_Account,
       to: b.To_Account,
       msgRandom: b.MsgRandom,

@@ -1,4 +1,4 @@
-import type { BatchPushDeps } from '../../dispatch/index.js';
+import type { BatchPushAcceptor } from '../../dispatch/index.js';
 import type { AppDirectory } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
 import type { AdminCaller } from './auth.js';
@@ -6,7 +6,7 @@ import type { AdminCaller } from './auth.js';
 /** What admin commands may use. */
 export interface AdminDeps {
   apps: AppDirectory;
-  push: BatchPushDeps;
+  push: BatchPushAcceptor;
   metrics: Metrics;
 }
 
