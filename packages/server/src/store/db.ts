@@ -52,7 +52,7 @@ function openSqlite(dataDir: string): Kysely<Database> {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), ...(process.env.HERALD_QUERY_LOG ? { log: (e: { queryDurationMillis: number; query: { sql: string } }) => (globalThis as any).__ql?.(e) } : {}) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
