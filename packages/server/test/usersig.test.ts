@@ -42,3 +42,15 @@ test('a UserSig for another app or identifier is refused', () => {
   const bob = genUserSig(APP, KEY, 'bob', 86400);
   assert.equal(verifyUserSig(bob, APP, 'administrator', KEY)?.code, 70013);
 });
+
+test('the UserSig cache remembers valid UserSigs only until they expire, and per key', async () => {
+  const { UserSigCache } = await import('../src/auth/usersig-cache.js');
+  const cache = new UserSigCache(2);
+  const t0 = Date.now();
+  const sig = genUserSig(APP, KEY, 'administrator', 10, t0);
+  assert.equal(cache.verify(sig, APP, 'administrator', KEY, t0), null);
+  assert.equal(cache.verify(sig, APP, 'administrator', KEY, t0 + 5_000), null);
+  assert.equal(cache.verify(sig, APP, 'administrator', KEY, t0 + 11_000)?.code, 70001, 'a cached UserSig still expires');
+  assert.equal(cache.verify(sig, APP, 'administrator', KEY.replace(/^5/, '6'), t0)?.code, 70009, 'another key is checked anew');
+  assert.equal(cache.verify(sig, APP, 'bob', KEY, t0)?.code, 70013);
+});

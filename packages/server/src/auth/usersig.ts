@@ -55,24 +55,31 @@ export function genUserSig(sdkAppId: number, key: string, identifier: string, ex
 
 /** Checks a UserSig for (sdkAppId, identifier) against the app's secret key; null when valid. */
 export function verifyUserSig(userSig: string, sdkAppId: number, identifier: string, key: string, now = Date.now()): UserSigFailure | null {
+  return checkUserSig(userSig, sdkAppId, identifier, key, now).failure;
+}
+
+/** As verifyUserSig, and the time (ms) the UserSig stops being valid. */
+export function checkUserSig(userSig: string, sdkAppId: number, identifier: string, key: string, now = Date.now()): { failure: UserSigFailure | null; expiresAt: number } {
+  const failure = (f: UserSigFailure) => ({ failure: f, expiresAt: 0 });
   let doc: z.infer<typeof SigDocument>;
   try {
     if (userSig.length === 0 || userSig.length > 4096) throw new Error('length');
     const raw = zlib.inflateSync(Buffer.from(toStdBase64(userSig), 'base64'), { maxOutputLength: 16384 });
     doc = SigDocument.parse(JSON.parse(raw.toString('utf8')));
   } catch {
-    return { code: 70003, reason: 'UserSig could not be parsed' };
+    return failure({ code: 70003, reason: 'UserSig could not be parsed' });
   }
   const sigAppId = String(doc['TLS.sdkappid']);
-  if (sigAppId !== String(sdkAppId)) return { code: 70014, reason: 'UserSig was made for another SDKAppID' };
-  if (doc['TLS.identifier'] !== identifier) return { code: 70013, reason: 'identifier does not match the UserSig' };
+  if (sigAppId !== String(sdkAppId)) return failure({ code: 70014, reason: 'UserSig was made for another SDKAppID' });
+  if (doc['TLS.identifier'] !== identifier) return failure({ code: 70013, reason: 'identifier does not match the UserSig' });
   const time = String(doc['TLS.time']);
   const expire = String(doc['TLS.expire']);
   const expected = hmac(key, doc['TLS.identifier'], sigAppId, time, expire, doc['TLS.userbuf']);
   const given = Buffer.from(doc['TLS.sig'], 'base64');
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
-    return { code: 70009, reason: 'UserSig verification failed: signed with another key or altered' };
+    return failure({ code: 70009, reason: 'UserSig verification failed: signed with another key or altered' });
   }
-  if ((Number(time) + Number(expire)) * 1000 < now) return { code: 70001, reason: 'UserSig expired' };
-  return null;
+  const expiresAt = (Number(time) + Number(expire)) * 1000;
+  if (expiresAt < now) return failure({ code: 70001, reason: 'UserSig expired' });
+  return { failure: null, expiresAt };
 }

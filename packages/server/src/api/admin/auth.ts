@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { verifyUserSig } from '../../auth/usersig.js';
+import { UserSigCache } from '../../auth/usersig-cache.js';
 import type { App, AppDirectory } from '../../store/index.js';
 import { TimCode, TimError } from './envelope.js';
 
@@ -11,6 +11,8 @@ const AdminQuery = z.object({
   random: z.string().regex(/^\d{1,10}$/, 'random must be an unsigned 32-bit integer').refine((v) => Number(v) <= 0xffffffff, 'random must be an unsigned 32-bit integer').optional(),
   contenttype: z.literal('json', { error: 'contenttype must be json' }).optional(),
 });
+
+const userSigs = new UserSigCache();
 
 export interface AdminCaller {
   app: App;
@@ -28,7 +30,7 @@ export async function authenticateAdmin(query: unknown, apps: AppDirectory, now 
   if (!app) throw new TimError(TimCode.sdkAppIdNotFound, `SDKAppID ${sdkappid} does not exist`);
   if (!identifier) throw new TimError(TimCode.accountOrSigInUrl, 'identifier is missing from the query string');
   if (!usersig) throw new TimError(TimCode.sigParse, 'usersig is missing from the query string');
-  const bad = verifyUserSig(usersig, app.sdkAppId, identifier, app.secretKey, now);
+  const bad = userSigs.verify(usersig, app.sdkAppId, identifier, app.secretKey, now);
   if (bad) throw new TimError(bad.code, bad.reason);
   return { app, identifier };
 }
