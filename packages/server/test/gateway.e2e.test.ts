@@ -42,6 +42,8 @@ for (const db of await testDatabases()) {
       dev.send({ t: 'ack', seqs: [m.seq] });
       const row = await eventually(async () => (await inboxRow(d.registrationId, 1))?.acked_at);
       assert.ok(row >= before - 5 && row <= Date.now());
+      // once its frames are handed to the router, the task is marked routed
+      await eventually(() => h.herald.store.db.selectFrom('tasks').select('status').where('task_id', '=', r.TaskId).where('status', '=', 'routed').executeTakeFirst());
       dev.close();
     });
 

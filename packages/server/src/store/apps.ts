@@ -78,8 +78,4 @@ export class AppDirectory {
     this.cache.set(sdkAppId, { app, until: now + this.ttlMs });
     return app;
   }
-
-  forget(sdkAppId: number): void {
-    this.cache.delete(sdkAppId);
-  }
 }

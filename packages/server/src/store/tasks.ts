@@ -8,14 +8,6 @@ export async function insertTasks(tx: Transaction<Database> | Kysely<Database>, 
   for (const part of chunks(rows, 100)) await tx.insertInto('tasks').values(part).execute();
 }
 
-export async function findTask(db: Kysely<Database>, appId: number, taskId: string): Promise<TaskRow | undefined> {
-  return db.selectFrom('tasks').selectAll().where('app_id', '=', appId).where('task_id', '=', taskId).executeTakeFirst();
-}
-
-export async function setTaskStatus(db: Kysely<Database>, appId: number, taskId: string, status: string): Promise<void> {
-  await db.updateTable('tasks').set({ status }).where('app_id', '=', appId).where('task_id', '=', taskId).execute();
-}
-
 /** Moves many tasks from one status to another in one statement per app. */
 export async function setStatusMany(db: Kysely<Database>, keys: readonly { appId: number; taskId: string }[], from: string, to: string): Promise<void> {
   const byApp = new Map<number, string[]>();
@@ -27,10 +19,6 @@ export async function setStatusMany(db: Kysely<Database>, keys: readonly { appId
   for (const [appId, ids] of byApp) {
     await db.updateTable('tasks').set({ status: to }).where('app_id', '=', appId).where('task_id', 'in', ids).where('status', '=', from).execute();
   }
-}
-
-export async function tasksInStatus(db: Kysely<Database>, status: string, limit: number): Promise<TaskRow[]> {
-  return db.selectFrom('tasks').selectAll().where('status', '=', status).orderBy('created_at').limit(limit).execute();
 }
 
 export interface MsgRandomClaim {
