@@ -16,7 +16,7 @@ export interface ApiDeps {
 
 /** The HTTP side of Herald: admin REST API, device API, health and metrics. */
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.log.child({ part: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), trustProxy: true });
+  const app = Fastify({ loggerInstance: deps.log.child({ part: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   void app.register(async (scope) => adminRoutes(scope, { ...deps.admin, log: deps.log }));
   void app.register(async (scope) => deviceRoutes(scope, deps.device));
   app.get('/healthz', async () => ({ ok: true }));
