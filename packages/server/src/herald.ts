@@ -37,6 +37,8 @@ export interface StartOptions {
   bootstrapDefaultApp?: boolean;
   /** Gateway timeouts, shortened by tests. */
   gatewayTimeouts?: { authMs?: number; deadAfterMs?: number; pingAfterMs?: number };
+  /** A device with more unsent bytes queued is disconnected (default 4 MiB). */
+  gatewayMaxBufferedBytes?: number;
 }
 
 /** Starts every part of Herald in this process: store, API, gateway, in-process routing. */
@@ -88,6 +90,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     authTimeoutMs: opts.gatewayTimeouts?.authMs,
     deadAfterMs: opts.gatewayTimeouts?.deadAfterMs,
     pingAfterMs: opts.gatewayTimeouts?.pingAfterMs,
+    maxBufferedBytes: opts.gatewayMaxBufferedBytes,
     log: log.child({ part: 'gateway' }),
     async authenticate(sdkAppId, registrationId, credential, sdkVersion) {
       const row = await authenticateDevice(db, sdkAppId, registrationId, credential);

@@ -10,7 +10,7 @@ for (const db of await testDatabases()) {
     let app: App;
     let other: App;
     before(async () => {
-      h = await startTestHerald(db, { HERALD_HEARTBEAT_SECONDS: '5' }, { gatewayTimeouts: { authMs: 400, deadAfterMs: 1200, pingAfterMs: 300 } });
+      h = await startTestHerald(db, { HERALD_HEARTBEAT_SECONDS: '5' }, { gatewayTimeouts: { authMs: 400, deadAfterMs: 1200, pingAfterMs: 300 }, gatewayMaxBufferedBytes: 64 * 1024 });
       app = await h.createApp('a');
       other = await h.createApp('b');
     });
@@ -153,6 +153,34 @@ for (const db of await testDatabases()) {
         clearInterval(talk);
         c.close();
       }
+    });
+
+    test('a device that stops reading is dropped, and gets everything in order when it reconnects', async () => {
+      const d = await registerDevice(h.url, app);
+      const desc = 'x'.repeat(8000);
+      const ids: string[] = [];
+      for (let i = 0; i < 300; i++) ids.push((await admin(h.url, app, 'batch', pushBody([d.registrationId], { Title: `s${i}`, Desc: desc }))).TaskId);
+      const stuck = await RawDevice.open(h.url);
+      (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      stuck.send({ t: 'auth', sdkAppId: app.sdkAppId, registrationId: d.registrationId, credential: d.credential });
+      // it keeps talking, so only its unread frames can get it dropped
+      const talk = setInterval(() => stuck.send({ t: 'ping' }), 200);
+      try {
+        await eventually(async () => h.herald.gateway.get(app.sdkAppId, d.registrationId));
+        await eventually(async () => !h.herald.gateway.get(app.sdkAppId, d.registrationId));
+      } finally {
+        clearInterval(talk);
+      }
+      const other = await registerDevice(h.url, app);
+      const bystander = await RawDevice.connect(h.url, app, other);
+      const r = await admin(h.url, app, 'batch', pushBody([other.registrationId]));
+      await bystander.waitFor((f) => f.t === 'msg' && f.id === r.TaskId);
+      bystander.close();
+      const again = await RawDevice.connect(h.url, app, d);
+      await again.waitFor((f) => f.t === 'msg' && f.id === ids[299], 10_000);
+      assert.deepEqual(again.msgs().map((f) => f.id), ids);
+      again.close();
+      stuck.ws.terminate();
     });
 
     test('heartbeat: ping gets pong', async () => {

@@ -25,6 +25,8 @@ export interface GatewayDeps {
   deadAfterMs?: number;
   /** Default: heartbeatSeconds. The server pings a device it has sent nothing to for this long. */
   pingAfterMs?: number;
+  /** Default 4 MiB: a device with more unsent bytes queued is disconnected. */
+  maxBufferedBytes?: number;
   log: Logger;
 }
 
@@ -84,7 +86,7 @@ export class Gateway implements LocalSessions {
   }
 
   private accept(ws: WebSocket): void {
-    const session = new Session(ws, Date.now());
+    const session = new Session(ws, Date.now(), this.deps.maxBufferedBytes ?? 4 * 1024 * 1024);
     this.sessions.add(session);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(session, data, isBinary));
     ws.on('close', () => this.drop(session));
@@ -153,7 +155,13 @@ export class Gateway implements LocalSessions {
       for (;;) {
         const page = await this.deps.backlog(device, after, BACKLOG_PAGE);
         if (session.closed) return;
-        for (const d of page) session.sendBacklog(d);
+        for (const d of page) {
+          const full = session.sendBacklog(d);
+          if (full && !(await this.drained(full))) {
+            return session.close(CloseCode.timeout, 'device does not read its frames');
+          }
+          if (session.closed) return;
+        }
         if (page.length < BACKLOG_PAGE) break;
         after = page[page.length - 1]!.seq;
       }
@@ -162,6 +170,15 @@ export class Gateway implements LocalSessions {
       this.deps.log.error({ err }, 'gateway backlog failed');
       session.close(CloseCode.goingAway, 'temporarily unavailable');
     }
+  }
+
+  /** Waits for a full socket to take its frames; false if it does not within the dead-connection time. */
+  private async drained(write: Promise<void>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.deadAfterMs)));
+    const ok = await Promise.race([write.then(() => true as const), timeout]);
+    clearTimeout(timer);
+    return ok;
   }
 
   private sweepSessions(): void {

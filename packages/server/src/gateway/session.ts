@@ -8,6 +8,9 @@ export interface AuthedDevice {
   locale: string | null;
 }
 
+/** Live messages kept for a session still sending its backlog. */
+const MAX_HELD = 1000;
+
 const enum State {
   Authing,
   Resuming,
@@ -29,7 +32,7 @@ export class Session implements SessionSink {
   /** Seqs sent from the backlog, so held copies of the same messages are not sent twice. */
   private resumed: Set<number> | null = null;
 
-  constructor(readonly ws: WebSocket, now: number) {
+  constructor(readonly ws: WebSocket, now: number, private maxBuffered: number) {
     this.lastRecv = now;
     this.lastSent = now;
   }
@@ -53,10 +56,20 @@ export class Session implements SessionSink {
     this.resumed = new Set();
   }
 
-  /** Sends one backlog message during resume. */
-  sendBacklog(d: Delivery): void {
+  /**
+   * Sends one backlog message during resume. When the socket has more than its share queued,
+   * returns a promise that settles once this frame reaches the kernel, so the caller can wait:
+   * a long backlog must not be queued in memory at once.
+   */
+  sendBacklog(d: Delivery): Promise<void> | null {
+    if (this.state === State.Closed) return null;
     this.resumed?.add(d.seq);
-    this.send(d.frame);
+    this.lastSent = Date.now();
+    if (this.ws.bufferedAmount + d.frame.length <= this.maxBuffered) {
+      this.ws.send(d.frame);
+      return null;
+    }
+    return new Promise<void>((resolve) => this.ws.send(d.frame, () => resolve()));
   }
 
   /** Backlog done: send what arrived meanwhile, then go live. */
@@ -73,13 +86,25 @@ export class Session implements SessionSink {
 
   deliver(d: Delivery): void {
     if (this.state === State.Live) this.send(d.frame);
-    else if (this.state === State.Resuming) this.held?.push(d);
+    else if (this.state === State.Resuming && this.held) {
+      this.held.push(d);
+      // live messages for a device stuck in its backlog are in its inbox too
+      if (this.held.length > MAX_HELD) this.drop();
+    }
   }
 
   send(frame: string): void {
     if (this.state === State.Closed) return;
     this.lastSent = Date.now();
     this.ws.send(frame);
+    // A device that stops reading would make the server buffer without bound. Its messages stay
+    // in its inbox, so drop the connection: it gets them again, in order, when it reconnects.
+    if (this.ws.bufferedAmount > this.maxBuffered) this.drop();
+  }
+
+  private drop(): void {
+    this.state = State.Closed;
+    this.ws.terminate();
   }
 
   close(code: number, reason: string): void {
