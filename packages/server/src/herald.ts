@@ -77,7 +77,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     onError,
   });
   const api = buildApi({
-    admin: { apps, push, metrics },
+    admin: { db, apps, push, metrics },
     device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },
     metrics,
     log,

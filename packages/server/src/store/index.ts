@@ -6,3 +6,4 @@ export * as devices from './devices.js';
 export * as inbox from './inbox.js';
 export * as tasks from './tasks.js';
 export * as events from './events.js';
+export * as audience from './audience.js';

@@ -114,6 +114,46 @@ const migrations: Record<string, Migration> = {
   },
 };
 
+migrations['0002_audience'] = {
+  async up(db: Kysely<unknown>) {
+    // Attribute slots "0"–"9" per app (Tencent: at most 10); values are keyed by slot so a rename keeps them.
+    await db.schema
+      .createTable('attr_names')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('slot', 'bigint', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('account_type', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('attr_names_pk', ['app_id', 'slot'])
+      .addUniqueConstraint('attr_names_name_uq', ['app_id', 'name'])
+      .execute();
+    await db.schema
+      .createTable('account_attrs')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('slot', 'bigint', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('account_attrs_pk', ['app_id', 'account', 'slot'])
+      .execute();
+    await db.schema.createIndex('account_attrs_value_idx').on('account_attrs').columns(['app_id', 'slot', 'value']).execute();
+    // A tag applies to one account type (UserID 0 or RegistrationID 1), fixed by its first use.
+    await db.schema
+      .createTable('tag_types')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('tag', 'text', (c) => c.notNull())
+      .addColumn('account_type', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('tag_types_pk', ['app_id', 'tag'])
+      .execute();
+    await db.schema
+      .createTable('account_tags')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('tag', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('account_tags_pk', ['app_id', 'account', 'tag'])
+      .execute();
+    await db.schema.createIndex('account_tags_tag_idx').on('account_tags').columns(['app_id', 'tag']).execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** `schema`: the PostgreSQL schema Herald's tables live in, so the migrator looks for its own tables there and not in a neighbour's. */

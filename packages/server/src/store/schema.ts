@@ -94,6 +94,33 @@ export interface ClicksTable {
   created_at: number;
 }
 
+export interface AttrNamesTable {
+  app_id: number;
+  slot: number;
+  name: string;
+  /** 0 = UserID, 1 = RegistrationID (Tencent's AttrTypes). */
+  account_type: number;
+}
+
+export interface AccountAttrsTable {
+  app_id: number;
+  slot: number;
+  account: string;
+  value: string;
+}
+
+export interface TagTypesTable {
+  app_id: number;
+  tag: string;
+  account_type: number;
+}
+
+export interface AccountTagsTable {
+  app_id: number;
+  account: string;
+  tag: string;
+}
+
 export interface Database {
   apps: AppsTable;
   devices: DevicesTable;
@@ -102,4 +129,8 @@ export interface Database {
   inbox: InboxTable;
   losses: LossesTable;
   clicks: ClicksTable;
+  attr_names: AttrNamesTable;
+  account_attrs: AccountAttrsTable;
+  tag_types: TagTypesTable;
+  account_tags: AccountTagsTable;
 }

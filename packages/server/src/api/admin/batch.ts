@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { OfflinePushInfo } from '../../dispatch/index.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
-import { describeIssue } from './zod-error.js';
+import { parseBody } from './input.js';
 
 const MAX_ACCOUNTS = 500;
 const MAX_BODY_WITHOUT_ACCOUNTS = 10 * 1024;
@@ -37,9 +37,7 @@ export const batchCommand: AdminCommand = {
     if (Buffer.byteLength(JSON.stringify({ ...body, To_Account: [] })) > MAX_BODY_WITHOUT_ACCOUNTS) {
       throw new TimError(TimCode.bodyTooLarge, 'push body is larger than 10 KB');
     }
-    const parsed = BatchBody.safeParse(body);
-    if (!parsed.success) throw new TimError(TimCode.jsonParse, describeIssue(parsed.error));
-    const b = parsed.data;
+    const b = parseBody(BatchBody, body);
     const result = await deps.push.submit(caller.app.sdkAppId, {
       from: b.From_Account,
       to: b.To_Account,

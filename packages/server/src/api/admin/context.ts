@@ -1,10 +1,12 @@
 import type { BatchPushAcceptor } from '../../dispatch/index.js';
-import type { AppDirectory } from '../../store/index.js';
+import type { Kysely } from 'kysely';
+import type { AppDirectory, Database } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
 import type { AdminCaller } from './auth.js';
 
 /** What admin commands may use. */
 export interface AdminDeps {
+  db: Kysely<Database>;
   apps: AppDirectory;
   push: BatchPushAcceptor;
   metrics: Metrics;

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { AdminCaller } from './auth.js';
+import { TimCode, TimError } from './envelope.js';
+import { describeIssue } from './zod-error.js';
+
+/** Tencent: tag and attribute calls take at most 100 accounts (trtc.io/document/60565, 67821). */
+export const MAX_ACCOUNTS_PER_CALL = 100;
+
+export const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
+
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const r = schema.safeParse(body);
+  if (!r.success) throw new TimError(TimCode.jsonParse, describeIssue(r.error));
+  return r.data;
+}
+
+export function checkAccountCount(n: number): void {
+  if (n > MAX_ACCOUNTS_PER_CALL) throw new TimError(TimCode.tooManyAccounts, `${n} accounts in one call; at most ${MAX_ACCOUNTS_PER_CALL}`);
+}
+
+export interface ErrorEntry {
+  To_Account: string;
+  ErrorCode: number;
+  ErrorInfo: string;
+}
+
+export const notFound = (account: string): ErrorEntry => ({ To_Account: account, ErrorCode: TimCode.accountNotFound, ErrorInfo: 'account has no registered device' });
+
+export function withErrors(out: Record<string, unknown>, errors: ErrorEntry[]): Record<string, unknown> {
+  if (errors.length > 0) out.ErrorList = errors;
+  return out;
+}
+
+export const appOf = (caller: AdminCaller) => caller.app.sdkAppId;
