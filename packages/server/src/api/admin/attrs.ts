@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { audience } from '../../store/index.js';
-import { appOf, byteLength, checkAccountCount, notFound, parseBody, withErrors, type ErrorEntry } from './input.js';
+import { byteLength, callAccounts, parseBody, withErrors } from './input.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 
@@ -28,7 +28,7 @@ export const setAttrName: AdminCommand = {
   adminCode: admin,
   async handle(caller, body, deps) {
     const b = parseBody(SetAttrNameBody, body);
-    const appId = appOf(caller);
+    const appId = caller.app.sdkAppId;
     const wanted = Object.entries(b.AttrNames).map(([slot, name]) => ({ slot: Number(slot), name, type: b.AttrTypes?.[slot] }));
     if (new Set(wanted.map((w) => w.name)).size !== wanted.length) throw new TimError(TimCode.invalidAttr, 'an attribute name is given twice');
     await deps.db.transaction().execute(async (tx) => {
@@ -52,7 +52,7 @@ export const setAttrName: AdminCommand = {
 export const getAttrName: AdminCommand = {
   adminCode: admin,
   async handle(caller, _body, deps) {
-    const names = await audience.attrNames(deps.db, appOf(caller));
+    const names = await audience.attrNames(deps.db, caller.app.sdkAppId);
     return {
       AttrNames: Object.fromEntries(names.map((n) => [String(n.slot), n.name])),
       AttrTypes: Object.fromEntries(names.map((n) => [String(n.slot), n.accountType])),
@@ -64,24 +64,18 @@ export const setAttr: AdminCommand = {
   adminCode: admin,
   async handle(caller, body, deps) {
     const b = parseBody(SetAttrBody, body);
-    checkAccountCount(b.UserAttrs.length);
-    const appId = appOf(caller);
-    const names = new Map((await audience.attrNames(deps.db, appId)).map((n) => [n.name, n]));
+    const names = new Map((await audience.attrNames(deps.db, caller.app.sdkAppId)).map((n) => [n.name, n]));
     for (const u of b.UserAttrs) {
       for (const [name, value] of Object.entries(u.Attrs)) {
         if (!names.has(name)) throw new TimError(TimCode.invalidAttr, `attribute ${name} is not defined (set_attr_name)`);
         if (byteLength(value) > 50) throw new TimError(TimCode.invalidAttr, `value of ${name} is longer than 50 bytes`);
       }
     }
-    const kinds = await audience.resolveAccounts(deps.db, appId, b.UserAttrs.map((u) => u.To_Account));
-    const errors: ErrorEntry[] = [];
+    const { appId, kinds, errors } = await callAccounts(caller, deps, b.UserAttrs.map((u) => u.To_Account));
     const values: audience.AttrValue[] = [];
     for (const u of b.UserAttrs) {
       const kind = kinds.get(u.To_Account);
-      if (kind === undefined) {
-        errors.push(notFound(u.To_Account));
-        continue;
-      }
+      if (kind === undefined) continue;
       const wrong = Object.keys(u.Attrs).find((n) => names.get(n)!.accountType !== kind);
       if (wrong) {
         errors.push({ To_Account: u.To_Account, ErrorCode: TimCode.accountTypeConflict, ErrorInfo: `attribute ${wrong} applies to the other account type` });
@@ -98,18 +92,12 @@ export const getAttr: AdminCommand = {
   adminCode: admin,
   async handle(caller, body, deps) {
     const b = parseBody(GetAttrBody, body);
-    checkAccountCount(b.To_Account.length);
-    const appId = appOf(caller);
-    const kinds = await audience.resolveAccounts(deps.db, appId, b.To_Account);
+    const { appId, kinds, errors } = await callAccounts(caller, deps, b.To_Account);
     const names = new Map((await audience.attrNames(deps.db, appId)).map((n) => [n.slot, n]));
     const values = await audience.attrsOf(deps.db, appId, b.To_Account.filter((a) => kinds.has(a)));
-    const errors: ErrorEntry[] = [];
     const userAttrs = [];
     for (const account of new Set(b.To_Account)) {
-      if (!kinds.has(account)) {
-        errors.push(notFound(account));
-        continue;
-      }
+      if (!kinds.has(account)) continue;
       const attrs: Record<string, string> = {};
       for (const v of values) {
         const n = names.get(v.slot);
@@ -125,17 +113,10 @@ export const removeAttr: AdminCommand = {
   adminCode: admin,
   async handle(caller, body, deps) {
     const b = parseBody(RemoveAttrBody, body);
-    checkAccountCount(b.UserAttrs.length);
-    const appId = appOf(caller);
-    const names = new Map((await audience.attrNames(deps.db, appId)).map((n) => [n.name, n]));
+    const names = new Map((await audience.attrNames(deps.db, caller.app.sdkAppId)).map((n) => [n.name, n]));
     for (const u of b.UserAttrs) for (const n of u.Attrs) if (!names.has(n)) throw new TimError(TimCode.invalidAttr, `attribute ${n} is not defined`);
-    const kinds = await audience.resolveAccounts(deps.db, appId, b.UserAttrs.map((u) => u.To_Account));
-    const errors: ErrorEntry[] = [];
-    const keys: { account: string; slot: number }[] = [];
-    for (const u of b.UserAttrs) {
-      if (!kinds.has(u.To_Account)) errors.push(notFound(u.To_Account));
-      else for (const n of u.Attrs) keys.push({ account: u.To_Account, slot: names.get(n)!.slot });
-    }
+    const { appId, kinds, errors } = await callAccounts(caller, deps, b.UserAttrs.map((u) => u.To_Account));
+    const keys = b.UserAttrs.filter((u) => kinds.has(u.To_Account)).flatMap((u) => u.Attrs.map((n) => ({ account: u.To_Account, slot: names.get(n)!.slot })));
     await audience.deleteAttrs(deps.db, appId, keys);
     return withErrors({}, errors);
   },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { OfflinePushInfo } from '../../dispatch/index.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
-import { parseBody } from './input.js';
+import { notFound, parseBody, withErrors } from './input.js';
 
 const MAX_ACCOUNTS = 500;
 const MAX_BODY_WITHOUT_ACCOUNTS = 10 * 1024;
@@ -47,10 +47,6 @@ export const batchCommand: AdminCommand = {
       expireSeconds: b.ExpireTime,
       raw: body,
     });
-    const out: Record<string, unknown> = { TaskId: result.taskId };
-    if (result.missing.length > 0) {
-      out.ErrorList = result.missing.map((a) => ({ To_Account: a, ErrorCode: TimCode.accountNotFound, ErrorInfo: 'account has no registered device' }));
-    }
-    return out;
+    return withErrors({ TaskId: result.taskId }, result.missing.map(notFound));
   },
 };

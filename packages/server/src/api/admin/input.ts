@@ -1,10 +1,12 @@
 import type { z } from 'zod';
+import { audience } from '../../store/index.js';
+import type { AdminDeps } from './context.js';
 import type { AdminCaller } from './auth.js';
 import { TimCode, TimError } from './envelope.js';
 import { describeIssue } from './zod-error.js';
 
 /** Tencent: tag and attribute calls take at most 100 accounts (trtc.io/document/60565, 67821). */
-export const MAX_ACCOUNTS_PER_CALL = 100;
+const MAX_ACCOUNTS_PER_CALL = 100;
 
 export const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -14,7 +16,7 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
   return r.data;
 }
 
-export function checkAccountCount(n: number): void {
+function checkAccountCount(n: number): void {
   if (n > MAX_ACCOUNTS_PER_CALL) throw new TimError(TimCode.tooManyAccounts, `${n} accounts in one call; at most ${MAX_ACCOUNTS_PER_CALL}`);
 }
 
@@ -31,4 +33,19 @@ export function withErrors(out: Record<string, unknown>, errors: ErrorEntry[]): 
   return out;
 }
 
-export const appOf = (caller: AdminCaller) => caller.app.sdkAppId;
+export interface CallAccounts {
+  appId: number;
+  /** The accounts that exist, with their type. */
+  kinds: Map<string, audience.AccountType>;
+  /** 70107 for each named account that does not. */
+  errors: ErrorEntry[];
+}
+
+/** Checks the count of accounts a call names and resolves them (one pair of lookups). */
+export async function callAccounts(caller: AdminCaller, deps: AdminDeps, accounts: readonly string[]): Promise<CallAccounts> {
+  checkAccountCount(accounts.length);
+  const appId = caller.app.sdkAppId;
+  const kinds = await audience.resolveAccounts(deps.db, appId, accounts);
+  const errors = [...new Set(accounts)].filter((a) => !kinds.has(a)).map(notFound);
+  return { appId, kinds, errors };
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { audience } from '../../store/index.js';
-import { appOf, byteLength, checkAccountCount, notFound, parseBody, withErrors, type ErrorEntry } from './input.js';
+import { byteLength, callAccounts, parseBody, withErrors } from './input.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 
@@ -34,12 +34,9 @@ export const addTag: AdminCommand = {
   adminCode: admin,
   async handle(caller, body, deps) {
     const b = parseBody(AddTagBody, body);
-    checkAccountCount(b.UserTags.length);
     for (const u of b.UserTags) checkTags(u.Tags, b.Replace === 1 ? MAX_PER_USER : MAX_APPEND);
-    const appId = appOf(caller);
-    const errors: ErrorEntry[] = [];
+    const { appId, kinds, errors } = await callAccounts(caller, deps, b.UserTags.map((u) => u.To_Account));
     await deps.db.transaction().execute(async (tx) => {
-      const kinds = await audience.resolveAccounts(tx, appId, b.UserTags.map((u) => u.To_Account));
       const allTags = b.UserTags.flatMap((u) => u.Tags);
       const types = await audience.tagTypes(tx, appId, allTags);
       const current = await audience.tagsOf(tx, appId, [...kinds.keys()]);
@@ -48,10 +45,7 @@ export const addTag: AdminCommand = {
       const replaced: string[] = [];
       for (const u of b.UserTags) {
         const kind = kinds.get(u.To_Account);
-        if (kind === undefined) {
-          errors.push(notFound(u.To_Account));
-          continue;
-        }
+        if (kind === undefined) continue;
         const clash = u.Tags.find((t) => (types.get(t) ?? newTypes.get(t) ?? kind) !== kind);
         if (clash !== undefined) {
           errors.push({ To_Account: u.To_Account, ErrorCode: TimCode.accountTypeConflict, ErrorInfo: `tag ${clash} applies to the other account type` });
@@ -84,16 +78,9 @@ export const getTag: AdminCommand = {
   adminCode: admin,
   async handle(caller, body, deps) {
     const b = parseBody(AccountsBody, body);
-    checkAccountCount(b.To_Account.length);
-    const appId = appOf(caller);
-    const kinds = await audience.resolveAccounts(deps.db, appId, b.To_Account);
+    const { appId, kinds, errors } = await callAccounts(caller, deps, b.To_Account);
     const tags = await audience.tagsOf(deps.db, appId, [...kinds.keys()]);
-    const errors: ErrorEntry[] = [];
-    const userTags = [];
-    for (const account of new Set(b.To_Account)) {
-      if (!kinds.has(account)) errors.push(notFound(account));
-      else userTags.push({ To_Account: account, Tags: tags.get(account) ?? [] });
-    }
+    const userTags = [...new Set(b.To_Account)].filter((a) => kinds.has(a)).map((a) => ({ To_Account: a, Tags: tags.get(a) ?? [] }));
     return withErrors({ UserTags: userTags }, errors);
   },
 };
@@ -102,16 +89,9 @@ export const removeTag: AdminCommand = {
   adminCode: admin,
   async handle(caller, body, deps) {
     const b = parseBody(RemoveTagBody, body);
-    checkAccountCount(b.UserTags.length);
     for (const u of b.UserTags) checkTags(u.Tags, MAX_PER_USER);
-    const appId = appOf(caller);
-    const kinds = await audience.resolveAccounts(deps.db, appId, b.UserTags.map((u) => u.To_Account));
-    const errors: ErrorEntry[] = [];
-    const pairs: { account: string; tag: string }[] = [];
-    for (const u of b.UserTags) {
-      if (!kinds.has(u.To_Account)) errors.push(notFound(u.To_Account));
-      else for (const tag of u.Tags) pairs.push({ account: u.To_Account, tag });
-    }
+    const { appId, kinds, errors } = await callAccounts(caller, deps, b.UserTags.map((u) => u.To_Account));
+    const pairs = b.UserTags.filter((u) => kinds.has(u.To_Account)).flatMap((u) => u.Tags.map((tag) => ({ account: u.To_Account, tag })));
     await audience.removeTags(deps.db, appId, pairs);
     return withErrors({}, errors);
   },
@@ -121,10 +101,8 @@ export const clearAllTags: AdminCommand = {
   adminCode: admin,
   async handle(caller, body, deps) {
     const b = parseBody(AccountsBody, body);
-    checkAccountCount(b.To_Account.length);
-    const appId = appOf(caller);
-    const kinds = await audience.resolveAccounts(deps.db, appId, b.To_Account);
+    const { appId, kinds, errors } = await callAccounts(caller, deps, b.To_Account);
     await audience.clearTags(deps.db, appId, [...kinds.keys()]);
-    return withErrors({}, [...new Set(b.To_Account)].filter((a) => !kinds.has(a)).map(notFound));
+    return withErrors({}, errors);
   },
 };
