@@ -106,6 +106,19 @@ for (const db of await testDatabases()) {
       dev.close();
     });
 
+    test('/metrics counts admin calls by command and code, and live gateway sessions; /readyz answers', async () => {
+      const d = await registerDevice(h.url, app);
+      const dev = await RawDevice.connect(h.url, app, d);
+      await admin(h.url, app, 'batch', pushBody(['alice']), { usersig: 'garbage' });
+      await admin(h.url, app, 'batch', pushBody(['alice']));
+      const text = await (await fetch(`${h.url}/metrics`)).text();
+      assert.match(text, /herald_admin_requests_total\{command="batch",code="0"\} [1-9]/);
+      assert.match(text, /herald_admin_requests_total\{command="batch",code="70003"\} [1-9]/);
+      assert.match(text, /herald_gateway_devices_online [1-9]/);
+      assert.equal((await fetch(`${h.url}/readyz`)).status, 200);
+      dev.close();
+    });
+
     test('the server keeps serving after bad requests', async () => {
       const r = await admin(h.url, app, 'batch', pushBody(['alice']));
       assert.equal(r.ActionStatus, 'OK');

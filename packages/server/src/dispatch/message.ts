@@ -1,5 +1,5 @@
 import type { OfflinePushInfo } from './offline-push-info.js';
-import { pickLanguage } from './locale.js';
+import { pickLanguage, type LanguageContent } from './locale.js';
 
 /** A push as stored once per task and rendered per device. */
 export interface StoredMessage {
@@ -21,8 +21,8 @@ export interface DeviceMessage {
   info: OfflinePushInfo;
 }
 
-export function deviceMessage(msg: StoredMessage, locale: string | null): DeviceMessage {
-  const lang = pickLanguage(locale, msg.info.MultiLanguageContent);
+/** The message in the language chosen for a device (undefined: the push's default Title/Desc). */
+function deviceMessage(msg: StoredMessage, lang: LanguageContent | undefined): DeviceMessage {
   const out: DeviceMessage = {
     title: lang?.Title ?? msg.info.Title ?? '',
     desc: lang?.Desc ?? msg.info.Desc ?? '',
@@ -50,11 +50,12 @@ export class FrameRenderer {
   }
 
   frame(seq: number, locale: string | null): string {
-    const lang = pickLanguage(locale, this.msg.info.MultiLanguageContent)?.Language ?? '';
-    let body = this.variants.get(lang);
+    const lang = pickLanguage(locale, this.msg.info.MultiLanguageContent);
+    const key = lang?.Language ?? '';
+    let body = this.variants.get(key);
     if (body === undefined) {
-      body = JSON.stringify(deviceMessage(this.msg, locale));
-      this.variants.set(lang, body);
+      body = JSON.stringify(deviceMessage(this.msg, lang));
+      this.variants.set(key, body);
     }
     return `{"t":"msg","seq":${seq},"id":${this.idJson},"m":${body}}`;
   }

@@ -1,2 +1,2 @@
 export { Receipts } from './receipts.js';
-export { LossReason, type LossReasonKey } from './loss-reasons.js';
+export { LossReason } from './loss-reasons.js';

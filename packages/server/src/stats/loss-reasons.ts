@@ -9,5 +9,3 @@ export const LossReason = {
   offlineOnlineOnly: { code: -3, stage: 'ready_to_send', reason: 'device offline and the push is online-only (PushFlag 1)' },
   expired: { code: -4, stage: 'post_send', reason: 'message expired before the device acknowledged it' },
 } as const;
-
-export type LossReasonKey = keyof typeof LossReason;

@@ -3,7 +3,7 @@ import { audience } from '../../store/index.js';
 import type { AdminDeps } from './context.js';
 import type { AdminCaller } from './auth.js';
 import { TimCode, TimError } from './envelope.js';
-import { describeIssue } from './zod-error.js';
+import { describeIssue } from '../zod-error.js';
 
 /** Tencent: tag and attribute calls take at most 100 accounts (trtc.io/document/60565, 67821). */
 const MAX_ACCOUNTS_PER_CALL = 100;

@@ -8,7 +8,7 @@ import { authenticateDevice, register } from '../../registry/index.js';
 import type { Receipts } from '../../stats/index.js';
 import type { App, AppDirectory, Database } from '../../store/index.js';
 import { devices } from '../../store/index.js';
-import { describeIssue } from '../admin/zod-error.js';
+import { describeIssue } from '../zod-error.js';
 import { DeviceApiError, invalidRequest } from './errors.js';
 import { AppHeaders, BindBody, ClickBody, DeviceHeaders, RegisterBody, UpdateBody } from './schemas.js';
 
