@@ -2,7 +2,8 @@
  * The baseline: a bare `ws` server doing the same work as Herald's push path with nothing else: the
  * same auth → ready handshake against an in-memory map, `POST /push` taking the same JSON body and
  * sending the same shape of `msg` frame to the one device it names, acks counted. No database, no
- * framework, no validation beyond what the work needs.
+ * framework, no validation beyond what the work needs. `POST /broadcast` (for bench/fanout) takes the
+ * same body without `To_Account` and sends the frame to every connected device.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -30,7 +31,8 @@ let acks = 0;
 let tasks = 0;
 
 const server = http.createServer((req, res) => {
-  if (req.method !== 'POST' || !req.url?.startsWith('/push')) {
+  const broadcast = req.url?.startsWith('/broadcast') ?? false;
+  if (req.method !== 'POST' || !(broadcast || req.url?.startsWith('/push'))) {
     res.writeHead(404).end();
     return;
   }
@@ -45,8 +47,7 @@ const server = http.createServer((req, res) => {
       const info = body.OfflinePushInfo;
       // Same fields as Herald's `m` (docs/protocol.md §3.2), serialized once per push.
       const m = JSON.stringify({ title: info.Title ?? '', desc: info.Desc ?? '', ext: info.Ext, from: body.From_Account, sentAt: now, expiresAt: now + EXPIRE_MS, info });
-      for (const id of body.To_Account) {
-        const d = devices.get(id);
+      for (const d of broadcast ? devices.values() : body.To_Account.map((id) => devices.get(id))) {
         if (!d?.ws) continue;
         d.ws.send(`{"t":"msg","seq":${++d.seq},"id":${JSON.stringify(taskId)},"m":${m}}`);
       }

@@ -11,6 +11,8 @@ const EnvSchema = z.object({
   HERALD_HEARTBEAT_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
   HERALD_DEFAULT_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(30 * 86400).default(72 * 3600),
   HERALD_MSGRANDOM_WINDOW_SECONDS: z.coerce.number().int().min(1).max(7 * 86400).default(600),
+  HERALD_TASK_LEASE_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
+  HERALD_FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
 });
 
 export interface HeraldConfig {
@@ -25,6 +27,10 @@ export interface HeraldConfig {
   defaultExpireSeconds: number;
   /** A MsgRandom repeated by one app within this window returns the first call's TaskId. */
   msgRandomWindowSeconds: number;
+  /** A fan-out shard whose holder is silent this long is taken over by another process (or this one after a restart). */
+  taskLeaseSeconds: number;
+  /** Shards one process sends at the same time. */
+  fanoutConcurrency: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HeraldConfig> = {}): HeraldConfig {
@@ -43,6 +49,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     heartbeatSeconds: e.HERALD_HEARTBEAT_SECONDS,
     defaultExpireSeconds: e.HERALD_DEFAULT_EXPIRE_SECONDS,
     msgRandomWindowSeconds: e.HERALD_MSGRANDOM_WINDOW_SECONDS,
+    taskLeaseSeconds: e.HERALD_TASK_LEASE_SECONDS,
+    fanoutConcurrency: e.HERALD_FANOUT_CONCURRENCY,
     ...overrides,
   };
 }

@@ -4,7 +4,10 @@ import { Metrics } from './api/metrics.js';
 import { inboxOnly, type OfflineChannels } from './channels/index.js';
 import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
-import { BatchPushAcceptor, loadBacklog, sweepExpired } from './dispatch/index.js';
+import { fireScheduled } from './api/admin/sched.js';
+import type { AdminDeps } from './api/admin/context.js';
+import { BatchPushAcceptor, CatchUp, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskRunner } from './dispatch/index.js';
+import { randomHex } from './auth/secrets.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
 import { authenticateDevice, LastSeen } from './registry/index.js';
@@ -39,6 +42,11 @@ export interface StartOptions {
   gatewayTimeouts?: { authMs?: number; deadAfterMs?: number; pingAfterMs?: number };
   /** A device with more unsent bytes queued is disconnected (default 4 MiB). */
   gatewayMaxBufferedBytes?: number;
+  /** How often the task runner looks for work without being told (ms, default 1000). */
+  taskPollMs?: number;
+  /** Fan-out shard and page sizes (defaults 5,000 and 500). */
+  shardSize?: number;
+  pageSize?: number;
 }
 
 /** Starts every part of Herald in this process: store, API, gateway, in-process routing. */
@@ -76,8 +84,33 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     markRouted: (appId, taskId) => routed.add({ appId, taskId }),
     onError,
   });
+  const owner = `${process.pid}-${randomHex(4)}`;
+  const leaseMs = config.taskLeaseSeconds * 1000;
+  const offline = opts.offline ?? inboxOnly;
+  const fanout = new Fanout({ db, router: lateRouter, offline, owner, leaseMs, shardSize: opts.shardSize, pageSize: opts.pageSize });
+  const adminDeps: AdminDeps = {
+    db,
+    apps,
+    push,
+    broadcast: { db, defaultExpireSeconds: config.defaultExpireSeconds, msgRandomWindowSeconds: config.msgRandomWindowSeconds, wake: () => runner.wake() },
+    revoke: { db, router: lateRouter, offline },
+    lastRecall: new Map(),
+    metrics,
+  };
+  const runner = new TaskRunner({
+    db,
+    router: lateRouter,
+    fanout,
+    owner,
+    leaseMs,
+    pollMs: opts.taskPollMs ?? 1000,
+    concurrency: config.fanoutConcurrency,
+    onError,
+    dispatchSchedules: (now) => dispatchDue({ db, leaseMs, onError, fire: (row, onStored) => fireScheduled(adminDeps, row, onStored) }, now),
+  });
+  const catchUp = new CatchUp(db, lateRouter);
   const api = buildApi({
-    admin: { db, apps, push, metrics },
+    admin: adminDeps,
     device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },
     metrics,
     log,
@@ -98,6 +131,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       lastSeen.seen(sdkAppId, registrationId, sdkVersion);
       return { appId: sdkAppId, registrationId, locale: row.locale };
     },
+    catchUp: (device) => catchUp.run(device.appId, device.registrationId),
     backlog: (device, afterSeq, limit) => loadBacklog(db, device.appId, device.registrationId, device.locale, afterSeq, limit),
     acked: (device, seqs) => receipts.acked(device.appId, device.registrationId, seqs),
     clicked: (device, id) => receipts.clicked(device.appId, device.registrationId, id),
@@ -119,6 +153,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
 
   await api.listen({ port: config.port, host: config.host });
   accepting = true;
+  runner.start();
   const port = (api.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
@@ -144,6 +179,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       await gateway.close();
       await api.close();
       await push.idle();
+      await runner.stop();
       await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush()]);
       await router.close();
       await store.close();

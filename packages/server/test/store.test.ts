@@ -79,17 +79,21 @@ for (const tdb of await testDatabases()) {
       assert.deepEqual([lost.get(a), lost.get(b)], [undefined, 't3']);
     });
 
-    test('inbox: pending rows in seq order, acked and expired rows skipped', async () => {
+    test('inbox: pending rows in seq order, acked, expired and held rows skipped', async () => {
       const message = JSON.stringify({ from: 'a', sentAt: 1, expiresAt: 9e12, info: { PushFlag: 0, Title: 'x' } });
-      await tasks.insertTasks(store.db, [{ app_id: appId, task_id: 'tk', kind: 'batch', status: 'accepted', msg_random: 1, from_account: 'a', data_id: null, push_flag: 0, message, request: '{}', target_count: 1, created_at: 1, expires_at: 9e12 }]);
-      const row = (seq: number, expires: number) => ({ app_id: appId, registration_id: 'd3', seq, task_id: 'tk', online_only: 0, created_at: 1, expires_at: expires, acked_at: null });
-      await inbox.insertInbox(store.db, [row(3, 9e12), row(1, 9e12), row(2, 5), row(4, 9e12)]);
+      const task = (id: string) => ({ app_id: appId, task_id: id, kind: 'batch', status: 'accepted', msg_random: 1, from_account: 'a', data_id: null, push_flag: 0, message, request: '{}', target_count: 1, created_at: 1, expires_at: 9e12 });
+      await tasks.insertTasks(store.db, ['tk1', 'tk2', 'tk3', 'tk4', 'tk5'].map(task));
+      const row = (seq: number, expires: number, deliverAfter = 0) => ({ app_id: appId, registration_id: 'd3', seq, task_id: `tk${seq}`, online_only: 0, created_at: 1, expires_at: expires, acked_at: null, deliver_after: deliverAfter });
+      await inbox.insertInbox(store.db, [row(3, 9e12), row(1, 9e12), row(2, 5), row(4, 9e12), row(5, 9e12, 200)]);
+      await assert.rejects(inbox.insertInbox(store.db, [{ ...row(6, 9e12), task_id: 'tk1' }]), 'one row per device and task');
       assert.deepEqual((await inbox.pendingFor(store.db, appId, 'd3', 100, 0, 10)).map((r) => r.seq), [1, 3, 4]);
       await inbox.markAcked(store.db, [{ appId, registrationId: 'd3', seqs: [3] }], 50);
       assert.deepEqual((await inbox.pendingFor(store.db, appId, 'd3', 100, 0, 10)).map((r) => r.seq), [1, 4]);
       assert.deepEqual((await inbox.pendingFor(store.db, appId, 'd3', 100, 1, 10)).map((r) => r.seq), [4]);
       assert.deepEqual((await inbox.expiredUnacked(store.db, 100, 10)).map((r) => r.seq), [2]);
       assert.deepEqual(await inbox.pendingFor(store.db, appId + 1, 'd3', 100, 0, 10), []);
+      // held for quiet hours until 200
+      assert.deepEqual((await inbox.pendingFor(store.db, appId, 'd3', 250, 0, 10)).map((r) => r.seq), [1, 4, 5]);
     });
   });
 }

@@ -6,7 +6,8 @@ export interface OfflineTarget {
   registrationId: string;
   userId: string | null;
   locale: string | null;
-  seq: number;
+  /** The message's seq in the device's inbox; null for all-users and tag pushes, which a device catches up with on connect instead. */
+  seq: number | null;
 }
 
 export interface OfflineBatch {
@@ -18,10 +19,16 @@ export interface OfflineBatch {
 export interface OfflineChannels {
   /**
    * Called once per batch with the PushFlag 0 targets that had no gateway session when the push
-   * was routed. Their inbox keeps the message either way, so the gateway delivers it if they
-   * connect before it expires.
+   * was routed. The gateway still delivers it if they connect before it expires (from their inbox,
+   * or by catching up with all-users and tag pushes).
    */
   sendOffline(batch: OfflineBatch): Promise<void>;
+  /**
+   * A push was recalled: overwrite or withdraw the notifications the vendors showed, where the
+   * vendor can (APNs collapse id, FCM, Huawei, Honor; reference §2.3). `info` is the recall's
+   * replacement content, when given.
+   */
+  recall?(r: { appId: number; taskId: string; info?: Record<string, unknown> }): Promise<void>;
 }
 
 /** Until vendor adapters are configured, offline devices are served from their inbox on reconnect. */

@@ -13,6 +13,8 @@ const BACKLOG_PAGE = 500;
 export interface GatewayDeps {
   /** Checks a device's credential; null when it does not open this device. */
   authenticate(sdkAppId: number, registrationId: string, credential: string, sdkVersion?: string): Promise<AuthedDevice | null>;
+  /** Runs once a device is authenticated, before its backlog is read (fan-out on read writes its missed pushes here). */
+  catchUp?(device: AuthedDevice): Promise<void>;
   /** The device's waiting messages after `afterSeq`, oldest first, at most `limit`. */
   backlog(device: AuthedDevice, afterSeq: number, limit: number): Promise<Delivery[]>;
   /** The device handed these messages to the app. */
@@ -151,6 +153,8 @@ export class Gateway implements LocalSessions {
     if (previous && previous !== session) previous.close(CloseCode.replaced, 'replaced by a newer connection');
     session.send(readyFrame(device.registrationId, this.deps.heartbeatSeconds, Date.now()));
     try {
+      await this.deps.catchUp?.(device);
+      if (session.closed) return;
       let after = 0;
       for (;;) {
         const page = await this.deps.backlog(device, after, BACKLOG_PAGE);

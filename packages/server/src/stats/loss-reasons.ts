@@ -8,4 +8,9 @@ export const LossReason = {
   noToken: { code: -2, stage: 'ready_to_send', reason: 'no vendor token uploaded' },
   offlineOnlineOnly: { code: -3, stage: 'ready_to_send', reason: 'device offline and the push is online-only (PushFlag 1)' },
   expired: { code: -4, stage: 'post_send', reason: 'message expired before the device acknowledged it' },
+  recalled: { code: -5, stage: 'ready_to_send', reason: 'push recalled before it reached the device' },
+  quietHours: { code: -6, stage: 'ready_to_send', reason: "message expired during the device's quiet hours" },
+  frequencyCap: { code: -7, stage: 'ready_to_send', reason: "user reached the app's daily push limit" },
+  expiredOffline: { code: -8, stage: 'ready_to_send', reason: 'device did not connect before the message expired' },
 } as const;
+export type LossReason = (typeof LossReason)[keyof typeof LossReason];

@@ -79,3 +79,13 @@ export class AppDirectory {
     return app;
   }
 }
+
+/** The app's settings object (JSON in the row), {} when none. */
+export async function getSettings(db: Kysely<Database>, sdkAppId: number): Promise<Record<string, unknown>> {
+  const row = await db.selectFrom('apps').select('settings').where('sdk_app_id', '=', sdkAppId).executeTakeFirst();
+  return row ? (JSON.parse(row.settings) as Record<string, unknown>) : {};
+}
+
+export async function putSettings(db: Kysely<Database>, sdkAppId: number, settings: Record<string, unknown>): Promise<void> {
+  await db.updateTable('apps').set({ settings: JSON.stringify(settings) }).where('sdk_app_id', '=', sdkAppId).execute();
+}

@@ -1,11 +1,90 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { Database, InboxTable } from './schema.js';
 import { chunks } from '../util/chunks.js';
 
-export type InboxRow = InboxTable;
+export type InboxRow = Insertable<InboxTable>;
 
 export async function insertInbox(tx: Transaction<Database> | Kysely<Database>, rows: readonly InboxRow[]): Promise<void> {
   for (const part of chunks(rows, 500)) await tx.insertInto('inbox').values(part).execute();
+}
+
+/**
+ * Inserts rows, skipping any device that already has a row for the same task (a device reached by
+ * both a fan-out page and its own catch-up). Returns the rows written, as registrationId → seq.
+ */
+export async function insertInboxOnce(tx: Transaction<Database>, rows: readonly InboxRow[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const part of chunks(rows, 500)) {
+    const written = await tx
+      .insertInto('inbox')
+      .values(part)
+      .onConflict((oc) => oc.columns(['app_id', 'task_id', 'registration_id']).doNothing())
+      .returning(['registration_id', 'seq'])
+      .execute();
+    for (const w of written) out.set(w.registration_id, Number(w.seq));
+  }
+  return out;
+}
+
+export const decidedKey = (taskId: string, registrationId: string) => `${taskId}\u0000${registrationId}`;
+
+/** Which of these devices a task has already decided: an inbox row or a recorded loss. */
+export async function decidedFor(db: Kysely<Database>, appId: number, taskIds: readonly string[], registrationIds: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  if (taskIds.length === 0 || registrationIds.length === 0) return out;
+  for (const part of chunks(registrationIds, 500)) {
+    const [rows, lost] = await Promise.all([
+      db.selectFrom('inbox').select(['task_id', 'registration_id']).where('app_id', '=', appId).where('task_id', 'in', taskIds).where('registration_id', 'in', part).execute(),
+      db.selectFrom('losses').select(['task_id', 'registration_id']).where('app_id', '=', appId).where('task_id', 'in', taskIds).where('registration_id', 'in', part).execute(),
+    ]);
+    for (const r of rows) out.add(decidedKey(r.task_id, r.registration_id));
+    for (const r of lost) out.add(decidedKey(r.task_id, r.registration_id));
+  }
+  return out;
+}
+
+export interface DueMessage {
+  app_id: number;
+  registration_id: string;
+  seq: number;
+  task_id: string;
+  message: string;
+  locale: string | null;
+}
+
+/** Messages held for quiet hours whose time has come, with what is needed to render them. */
+export async function dueDeferred(db: Kysely<Database>, now: number, limit: number): Promise<DueMessage[]> {
+  return db
+    .selectFrom('inbox')
+    .innerJoin('tasks', (j) => j.onRef('tasks.app_id', '=', 'inbox.app_id').onRef('tasks.task_id', '=', 'inbox.task_id'))
+    .innerJoin('devices', (j) => j.onRef('devices.app_id', '=', 'inbox.app_id').onRef('devices.registration_id', '=', 'inbox.registration_id'))
+    .select(['inbox.app_id', 'inbox.registration_id', 'inbox.seq', 'inbox.task_id', 'tasks.message', 'devices.locale'])
+    .where('inbox.deliver_after', '>', 0)
+    .where('inbox.deliver_after', '<=', now)
+    .where('inbox.acked_at', 'is', null)
+    .limit(limit)
+    .execute();
+}
+
+/** Marks held messages as released: they are delivered now and go out with the backlog from here on. */
+export async function releaseDeferred(db: Kysely<Database>, rows: readonly { app_id: number; registration_id: string; seq: number }[]): Promise<void> {
+  for (const [appId, list] of byApp(rows.map((r) => ({ appId: r.app_id, registrationId: r.registration_id, seq: r.seq })))) {
+    for (const part of chunks(list, 400)) {
+      await db.updateTable('inbox').set({ deliver_after: 0 }).where('app_id', '=', appId).where(keysIn(part)).execute();
+    }
+  }
+}
+
+/** Every device a task was put in the inbox of, and whether it has acked. */
+export async function rowsOfTask(db: Kysely<Database> | Transaction<Database>, appId: number, taskId: string) {
+  return db.selectFrom('inbox').select(['registration_id', 'seq', 'acked_at']).where('app_id', '=', appId).where('task_id', '=', taskId).execute();
+}
+
+/** Removes a task's unacked rows (a recall); returns how many. */
+export async function deleteUnackedOfTask(tx: Transaction<Database>, appId: number, taskId: string): Promise<number> {
+  const r = await tx.deleteFrom('inbox').where('app_id', '=', appId).where('task_id', '=', taskId).where('acked_at', 'is', null).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }
 
 export interface PendingMessage {
@@ -25,6 +104,7 @@ export async function pendingFor(db: Kysely<Database>, appId: number, registrati
     .where('inbox.seq', '>', afterSeq)
     .where('inbox.acked_at', 'is', null)
     .where('inbox.expires_at', '>', now)
+    .where('inbox.deliver_after', '<=', now)
     .orderBy('inbox.seq')
     .limit(limit)
     .execute();
@@ -68,7 +148,7 @@ export async function markAcked(db: Kysely<Database>, acks: readonly AckKey[], n
 export async function expiredUnacked(db: Kysely<Database>, now: number, limit: number) {
   return db
     .selectFrom('inbox')
-    .select(['app_id', 'registration_id', 'seq', 'task_id', 'online_only'])
+    .select(['app_id', 'registration_id', 'seq', 'task_id', 'online_only', 'deliver_after'])
     .where('expires_at', '<=', now)
     .where('acked_at', 'is', null)
     .limit(limit)
@@ -85,6 +165,7 @@ export async function deleteInboxRows(tx: Transaction<Database> | Kysely<Databas
 
 /** Acked rows older than the retention period carry no more work. */
 export async function pruneAcked(db: Kysely<Database>, before: number): Promise<number> {
-  const r = await db.deleteFrom('inbox').where('acked_at', 'is not', null).where('acked_at', '<', before).executeTakeFirst();
+  // Rows of unexpired messages stay: they record which devices a fan-out already reached.
+  const r = await db.deleteFrom('inbox').where('acked_at', 'is not', null).where('acked_at', '<', before).where('expires_at', '<', before).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

@@ -7,3 +7,6 @@ export * as inbox from './inbox.js';
 export * as tasks from './tasks.js';
 export * as events from './events.js';
 export * as audience from './audience.js';
+export * as shards from './shards.js';
+export * as dailyCounts from './daily-counts.js';
+export * as sched from './sched.js';

@@ -154,6 +154,84 @@ migrations['0002_audience'] = {
   },
 };
 
+migrations['0003_fanout'] = {
+  async up(db: Kysely<unknown>) {
+    // All-users and tag pushes: the audience is stored as a condition, resolved in shards at send time.
+    await db.schema.alterTable('tasks').addColumn('audience', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('push_speed', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('policy', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('materialized', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('tasks').addColumn('dropped', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('tasks').addColumn('revoked_at', 'bigint').execute();
+    await db.schema.alterTable('tasks').addColumn('finished_at', 'bigint').execute();
+    await db.schema.createIndex('tasks_app_expiry_idx').on('tasks').columns(['app_id', 'expires_at']).execute();
+
+    await db.schema
+      .createTable('task_shards')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('shard', 'bigint', (c) => c.notNull())
+      // registration_id range [lo, hi); hi null = unbounded
+      .addColumn('lo', 'text', (c) => c.notNull())
+      .addColumn('hi', 'text')
+      .addColumn('cursor', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'bigint')
+      .addColumn('processed', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addPrimaryKeyConstraint('task_shards_pk', ['app_id', 'task_id', 'shard'])
+      .execute();
+
+    // Loss counts per task and reason, incremented once per batch; device-level rows stay in `losses`.
+    await db.schema
+      .createTable('loss_counts')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('code', 'bigint', (c) => c.notNull())
+      .addColumn('stage', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('count', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('loss_counts_pk', ['app_id', 'task_id', 'code'])
+      .execute();
+    await db.schema.createIndex('losses_device_idx').on('losses').columns(['app_id', 'registration_id', 'task_id']).execute();
+
+    // Per-user daily frequency cap: pushes counted per account and local day.
+    await db.schema
+      .createTable('daily_counts')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('day', 'text', (c) => c.notNull())
+      .addColumn('count', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('daily_counts_pk', ['app_id', 'account', 'day'])
+      .execute();
+
+    await db.schema
+      .createTable('sched_tasks')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('sched_id', 'bigint', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('sched_at', 'bigint', (c) => c.notNull())
+      .addColumn('content', 'text', (c) => c.notNull())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('dispatch_success', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('dispatch_err', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('push_task_id', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('lease_until', 'bigint')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('sched_tasks_pk', ['app_id', 'sched_id'])
+      .execute();
+    await db.schema.createIndex('sched_tasks_due_idx').on('sched_tasks').columns(['status', 'sched_at']).execute();
+
+    // A message waits in an inbox until deliver_after (quiet hours); 0 = now. One row per device and task.
+    await db.schema.alterTable('inbox').addColumn('deliver_after', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.dropIndex('inbox_task_idx').execute();
+    await db.schema.createIndex('inbox_task_device_uq').unique().on('inbox').columns(['app_id', 'task_id', 'registration_id']).execute();
+    await db.schema.createIndex('inbox_deferred_idx').on('inbox').columns(['deliver_after']).execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** `schema`: the PostgreSQL schema Herald's tables live in, so the migrator looks for its own tables there and not in a neighbour's. */

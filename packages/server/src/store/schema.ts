@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Row types of every table, as Kysely sees them. Times are epoch milliseconds; booleans are 0/1
  * integers and JSON is text so that SQLite and PostgreSQL store the same values.
@@ -55,6 +57,18 @@ export interface TasksTable {
   target_count: number;
   created_at: number;
   expires_at: number;
+  /** JSON audience expression of an all-users or tag push (dispatch/audience.ts); null for batch. */
+  audience: string | null;
+  /** Deliveries per second for this task (PushSpeed); null = as fast as it goes. */
+  push_speed: number | null;
+  /** JSON: the app's quiet hours and daily cap as they were when the task was accepted. */
+  policy: string | null;
+  /** Inbox rows written for this task (fan-out and catch-up). */
+  materialized: Generated<number>;
+  /** Targeted devices decided against (online-only and offline, quiet hours, daily cap, recalled). */
+  dropped: Generated<number>;
+  revoked_at: number | null;
+  finished_at: number | null;
 }
 
 export interface MsgRandomsTable {
@@ -74,6 +88,8 @@ export interface InboxTable {
   created_at: number;
   expires_at: number;
   acked_at: number | null;
+  /** Not before this time (quiet hours); 0 = at once. */
+  deliver_after: Generated<number>;
 }
 
 export interface LossesTable {
@@ -121,6 +137,52 @@ export interface AccountTagsTable {
   tag: string;
 }
 
+export interface TaskShardsTable {
+  app_id: number;
+  task_id: string;
+  shard: number;
+  lo: string;
+  hi: string | null;
+  /** Last registration_id done in this shard; null = none yet. */
+  cursor: string | null;
+  status: string;
+  lease_owner: string | null;
+  lease_until: number | null;
+  processed: number;
+}
+
+export interface LossCountsTable {
+  app_id: number;
+  task_id: string;
+  code: number;
+  stage: string;
+  reason: string;
+  count: number;
+}
+
+export interface DailyCountsTable {
+  app_id: number;
+  account: string;
+  day: string;
+  count: number;
+}
+
+export interface SchedTasksTable {
+  app_id: number;
+  sched_id: number;
+  type: string;
+  sched_at: number;
+  content: string;
+  title: string;
+  description: string;
+  status: string;
+  dispatch_success: number;
+  dispatch_err: string;
+  push_task_id: string;
+  lease_until: number | null;
+  created_at: number;
+}
+
 export interface Database {
   apps: AppsTable;
   devices: DevicesTable;
@@ -133,4 +195,8 @@ export interface Database {
   account_attrs: AccountAttrsTable;
   tag_types: TagTypesTable;
   account_tags: AccountTagsTable;
+  task_shards: TaskShardsTable;
+  loss_counts: LossCountsTable;
+  daily_counts: DailyCountsTable;
+  sched_tasks: SchedTasksTable;
 }

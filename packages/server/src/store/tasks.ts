@@ -1,8 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import { chunks } from '../util/chunks.js';
 import type { Database, TasksTable } from './schema.js';
 
-export type TaskRow = TasksTable;
+export type TaskRow = Insertable<TasksTable>;
 
 export async function insertTasks(tx: Transaction<Database> | Kysely<Database>, rows: readonly TaskRow[]): Promise<void> {
   for (const part of chunks(rows, 100)) await tx.insertInto('tasks').values(part).execute();
@@ -66,4 +66,72 @@ export async function claimMsgRandoms(tx: Transaction<Database>, claims: readonl
     lost.set(c, prior.task_id);
   }
   return lost;
+}
+
+export async function findTask(db: Kysely<Database>, appId: number, taskId: string): Promise<Selectable<TasksTable> | undefined> {
+  return db.selectFrom('tasks').selectAll().where('app_id', '=', appId).where('task_id', '=', taskId).executeTakeFirst();
+}
+
+/** Statuses of an all-users or tag push whose message may still be delivered. */
+export const LIVE_BROADCAST = ['resolving', 'sending', 'done'] as const;
+
+/** Tasks with fan-out work to do, oldest first, across apps. */
+export async function runnableBroadcasts(db: Kysely<Database>, limit: number): Promise<Selectable<TasksTable>[]> {
+  return db.selectFrom('tasks').selectAll().where('status', 'in', ['resolving', 'sending']).orderBy('created_at').limit(limit).execute();
+}
+
+/**
+ * PushFlag 0 all-users and tag pushes of an app that a device registered at `since` may still
+ * catch up with: unexpired, not recalled, created after the device.
+ */
+export async function catchUpCandidates(db: Kysely<Database>, appId: number, since: number, now: number): Promise<Selectable<TasksTable>[]> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('expires_at', '>', now)
+    .where('created_at', '>=', since)
+    .where('status', 'in', [...LIVE_BROADCAST])
+    .where('audience', 'is not', null)
+    .where('push_flag', '=', 0)
+    .execute();
+}
+
+/**
+ * Counts what a batch decided for a task, in the batch's transaction; false (nothing counted) when
+ * the task may no longer send (recalled or expired), so the caller rolls the batch back.
+ */
+export async function countDecisions(tx: Transaction<Database>, appId: number, taskId: string, materialized: number, dropped: number): Promise<boolean> {
+  const r = await tx
+    .updateTable('tasks')
+    .set((eb) => ({ materialized: eb('materialized', '+', materialized), dropped: eb('dropped', '+', dropped) }))
+    .where('app_id', '=', appId)
+    .where('task_id', '=', taskId)
+    .where('status', 'in', [...LIVE_BROADCAST])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Live tasks past their expiry, to be closed and their never-reached devices counted. */
+export async function expiredBroadcasts(db: Kysely<Database>, now: number, limit: number): Promise<Selectable<TasksTable>[]> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('status', 'in', [...LIVE_BROADCAST])
+    .where('audience', 'is not', null)
+    .where('expires_at', '<=', now)
+    .limit(limit)
+    .execute();
+}
+
+/** Moves one task between statuses; false if it was not in `from`. */
+export async function transition(db: Kysely<Database> | Transaction<Database>, appId: number, taskId: string, from: readonly string[], to: string, extra: { finished_at?: number; revoked_at?: number; target_count?: number } = {}): Promise<boolean> {
+  const r = await db
+    .updateTable('tasks')
+    .set({ status: to, ...extra })
+    .where('app_id', '=', appId)
+    .where('task_id', '=', taskId)
+    .where('status', 'in', [...from])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }

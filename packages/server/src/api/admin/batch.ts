@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OfflinePushInfo } from '../../dispatch/index.js';
-import type { AdminCommand } from './context.js';
+import type { BatchPushResult } from '../../dispatch/index.js';
+import type { AdminCommand, AdminDeps } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 import { notFound, parseBody, withErrors } from './input.js';
 
@@ -20,33 +21,40 @@ const BatchBody = z.object({
   ExpireTime: z.number().int().min(1).max(30 * 86400).optional(),
 });
 
+/** Checks with their own Tencent codes first, then the schema. */
+export function parseBatch(body: Record<string, unknown>): z.infer<typeof BatchBody> {
+  const r = body.MsgRandom;
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 0xffffffff) {
+    throw new TimError(TimCode.msgRandom, 'MsgRandom is missing or not a 32-bit unsigned integer');
+  }
+  if (Array.isArray(body.To_Account) && body.To_Account.length > MAX_ACCOUNTS) {
+    throw new TimError(TimCode.tooManyAccounts, `To_Account has ${body.To_Account.length} accounts; at most ${MAX_ACCOUNTS}`);
+  }
+  if (typeof body.DataId === 'string' && Buffer.byteLength(body.DataId, 'utf8') > 64) {
+    throw new TimError(TimCode.dataIdTooLong, 'DataId is longer than 64 bytes');
+  }
+  if (Buffer.byteLength(JSON.stringify({ ...body, To_Account: [] })) > MAX_BODY_WITHOUT_ACCOUNTS) {
+    throw new TimError(TimCode.bodyTooLarge, 'push body is larger than 10 KB');
+  }
+  return parseBody(BatchBody, body);
+}
+
+export async function submitBatch(deps: AdminDeps, appId: number, b: z.infer<typeof BatchBody>, raw: unknown): Promise<BatchPushResult> {
+  return deps.push.submit(appId, {
+    from: b.From_Account,
+    to: b.To_Account,
+    msgRandom: b.MsgRandom,
+    info: b.OfflinePushInfo,
+    dataId: b.DataId,
+    expireSeconds: b.ExpireTime,
+    raw,
+  });
+}
+
 export const batchCommand: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
   async handle(caller, body, deps) {
-    // Checks with their own Tencent codes come before the general schema.
-    const r = body.MsgRandom;
-    if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 0xffffffff) {
-      throw new TimError(TimCode.msgRandom, 'MsgRandom is missing or not a 32-bit unsigned integer');
-    }
-    if (Array.isArray(body.To_Account) && body.To_Account.length > MAX_ACCOUNTS) {
-      throw new TimError(TimCode.tooManyAccounts, `To_Account has ${body.To_Account.length} accounts; at most ${MAX_ACCOUNTS}`);
-    }
-    if (typeof body.DataId === 'string' && Buffer.byteLength(body.DataId, 'utf8') > 64) {
-      throw new TimError(TimCode.dataIdTooLong, 'DataId is longer than 64 bytes');
-    }
-    if (Buffer.byteLength(JSON.stringify({ ...body, To_Account: [] })) > MAX_BODY_WITHOUT_ACCOUNTS) {
-      throw new TimError(TimCode.bodyTooLarge, 'push body is larger than 10 KB');
-    }
-    const b = parseBody(BatchBody, body);
-    const result = await deps.push.submit(caller.app.sdkAppId, {
-      from: b.From_Account,
-      to: b.To_Account,
-      msgRandom: b.MsgRandom,
-      info: b.OfflinePushInfo,
-      dataId: b.DataId,
-      expireSeconds: b.ExpireTime,
-      raw: body,
-    });
+    const result = await submitBatch(deps, caller.app.sdkAppId, parseBatch(body), body);
     return withErrors({ TaskId: result.taskId }, result.missing.map(notFound));
   },
 };

@@ -2,10 +2,26 @@ import { getAttr, getAttrName, removeAttr, setAttr, setAttrName } from './attrs.
 import { batchCommand } from './batch.js';
 import { addTag, clearAllTags, getTag, removeTag } from './tags.js';
 import type { AdminCommand } from './context.js';
+import { pushCommand } from './push.js';
+import { revokeCommand } from './revoke.js';
+import { addSchedTask, deleteSchedTask, getSchedTask, listSchedTask, modifySchedTask } from './sched.js';
+import { getPushSettings, setPushSettings } from './settings.js';
+import { getPushTask } from './task-info.js';
 
 /** Every `v4/timpush/{command}` Herald answers, by Tencent's command name. */
 export const adminCommands: Readonly<Record<string, AdminCommand>> = {
+  push: pushCommand,
   batch: batchCommand,
+  revoke: revokeCommand,
+  add_sched_task: addSchedTask,
+  modify_sched_task: modifySchedTask,
+  delete_sched_task: deleteSchedTask,
+  get_sched_task: getSchedTask,
+  list_sched_task: listSchedTask,
+  // Herald's own
+  get_push_task: getPushTask,
+  set_push_settings: setPushSettings,
+  get_push_settings: getPushSettings,
   set_attr_name: setAttrName,
   get_attr_name: getAttrName,
   set_attr: setAttr,

@@ -1,4 +1,5 @@
-import type { BatchPushAcceptor } from '../../dispatch/index.js';
+import type { BatchPushAcceptor, BroadcastPushDeps } from '../../dispatch/index.js';
+import type { RevokeDeps } from '../../dispatch/revoke.js';
 import type { Kysely } from 'kysely';
 import type { AppDirectory, Database } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
@@ -9,6 +10,10 @@ export interface AdminDeps {
   db: Kysely<Database>;
   apps: AppDirectory;
   push: BatchPushAcceptor;
+  broadcast: BroadcastPushDeps;
+  revoke: RevokeDeps;
+  /** When each app last recalled a push (Tencent allows one recall a second). */
+  lastRecall: Map<number, number>;
   metrics: Metrics;
 }
 

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { events, shards, tasks } from '../../store/index.js';
+import type { AdminCommand } from './context.js';
+import { TimCode, TimError } from './envelope.js';
+import { parseBody } from './input.js';
+
+const Body = z.object({ TaskId: z.string().min(1).max(128) });
+
+const seconds = (ms: number | null) => (ms === null ? 0 : Math.floor(Number(ms) / 1000));
+
+/**
+ * `v4/timpush/get_push_task` (Herald's): one push's status and progress, for following a large
+ * push as it goes out. Status: resolving, sending, done, expired or revoked for all-users and tag
+ * pushes; accepted or routed for single and batch pushes.
+ */
+export const getPushTask: AdminCommand = {
+  adminCode: TimCode.pushNeedAdmin,
+  async handle(caller, body, deps) {
+    const b = parseBody(Body, body);
+    const appId = caller.app.sdkAppId;
+    const t = await tasks.findTask(deps.db, appId, b.TaskId);
+    if (!t) throw new TimError(TimCode.noSuchTask, `no push with TaskId ${b.TaskId}`);
+    const [p, losses] = await Promise.all([shards.progress(deps.db, appId, t.task_id), events.lossCounts(deps.db, appId, t.task_id)]);
+    return {
+      Task: {
+        TaskId: t.task_id,
+        Type: t.kind,
+        Status: t.status,
+        PushFlag: Number(t.push_flag),
+        CreateTime: seconds(t.created_at),
+        ExpireTime: seconds(t.expires_at),
+        FinishTime: seconds(t.finished_at),
+        RevokeTime: seconds(t.revoked_at),
+        AudienceCount: Number(t.target_count),
+        InboxCount: Number(t.materialized),
+        DroppedCount: Number(t.dropped),
+        Shards: p.shards,
+        ShardsDone: p.done,
+        Processed: p.processed,
+        Losses: losses.map((l) => ({ ErrCode: l.code, ErrInfo: l.reason, Stage: l.stage, Count: l.count })),
+      },
+    };
+  },
+};

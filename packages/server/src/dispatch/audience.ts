@@ -1,0 +1,134 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../store/index.js';
+import { AccountType } from '../store/audience.js';
+
+/**
+ * The audience of an all-users or tag push, as stored with its task: a boolean expression over tags
+ * and attributes (Tencent's TagsAnd/TagsOr/AttrsAnd/AttrsOr, plus Herald's TagsNot and nested
+ * expressions). Attribute leaves carry the slot and account type fixed when the push was accepted;
+ * a tag's account type is looked up when the audience is resolved.
+ */
+export type Audience =
+  | { all: true }
+  | { tag: string }
+  | { attr: number; type: AccountType; value: string }
+  | { and: Audience[] }
+  | { or: Audience[] }
+  | { not: Audience };
+
+/** Tag names in an audience, each once. */
+export function tagsOf(a: Audience, out = new Set<string>()): Set<string> {
+  if ('tag' in a) out.add(a.tag);
+  else if ('and' in a) for (const c of a.and) tagsOf(c, out);
+  else if ('or' in a) for (const c of a.or) tagsOf(c, out);
+  else if ('not' in a) tagsOf(a.not, out);
+  return out;
+}
+
+/**
+ * A set of accounts as SQL: `acc` values of one kind. Kind 0 = UserIDs, 1 = RegistrationIDs; sets of
+ * the same kind combine before they are mapped to devices, so `TagsAnd` over UserID tags intersects
+ * the tag index entries first and joins the devices table once.
+ */
+interface AccountSet {
+  kind: AccountType;
+  sql: RawBuilder<unknown>;
+}
+
+interface Compiler {
+  appId: number;
+  tagTypes: Map<string, AccountType>;
+  /** Restrict every set to these devices (devices catching up on connect). */
+  only?: readonly string[];
+}
+
+const EMPTY = sql`select registration_id as acc from devices where 1 = 0`;
+
+function devicesOfApp(c: Compiler): RawBuilder<unknown> {
+  return c.only === undefined
+    ? sql`select registration_id as acc from devices where app_id = ${c.appId}`
+    : sql`select registration_id as acc from devices where app_id = ${c.appId} and registration_id in (${sql.join(c.only)})`;
+}
+
+/** Registration ids of the devices of a set's accounts. */
+function toDevices(c: Compiler, s: AccountSet): RawBuilder<unknown> {
+  if (s.kind === AccountType.registrationId) return s.sql;
+  const one = c.only === undefined ? sql`` : sql` and d.registration_id in (${sql.join(c.only)})`;
+  return sql`select d.registration_id as acc from (${s.sql}) as s join devices d on d.app_id = ${c.appId} and d.user_id = s.acc${one}`;
+}
+
+// SQLite does not allow a parenthesised compound member, so each member selects from a subquery.
+function combine(op: 'intersect' | 'union' | 'except', parts: RawBuilder<unknown>[]): RawBuilder<unknown> {
+  const keyword = op === 'intersect' ? sql` intersect ` : op === 'union' ? sql` union ` : sql` except `;
+  return sql.join(
+    parts.map((p) => sql`select acc from (${p}) as m`),
+    keyword,
+  );
+}
+
+function leafFilter(c: Compiler, kind: AccountType, column: RawBuilder<unknown>): RawBuilder<unknown> {
+  // A RegistrationID-kind leaf can be narrowed to the devices at once; UserID leaves are narrowed by the join.
+  return c.only !== undefined && kind === AccountType.registrationId ? sql` and ${column} in (${sql.join(c.only)})` : sql``;
+}
+
+function compile(c: Compiler, a: Audience): AccountSet {
+  if ('all' in a) return { kind: AccountType.registrationId, sql: devicesOfApp(c) };
+  if ('tag' in a) {
+    const kind = c.tagTypes.get(a.tag);
+    if (kind === undefined) return { kind: AccountType.registrationId, sql: EMPTY };
+    return { kind, sql: sql`select account as acc from account_tags where app_id = ${c.appId} and tag = ${a.tag}${leafFilter(c, kind, sql.ref('account'))}` };
+  }
+  if ('attr' in a) {
+    return {
+      kind: a.type,
+      sql: sql`select account as acc from account_attrs where app_id = ${c.appId} and slot = ${a.attr} and value = ${a.value}${leafFilter(c, a.type, sql.ref('account'))}`,
+    };
+  }
+  if ('not' in a) {
+    return { kind: AccountType.registrationId, sql: combine('except', [devicesOfApp(c), toDevices(c, compile(c, a.not))]) };
+  }
+  const children = ('and' in a ? a.and : a.or).map((x) => compile(c, x));
+  const op = 'and' in a ? 'intersect' : 'union';
+  if (children.length === 1) return children[0]!;
+  const kind = children[0]!.kind;
+  if (children.every((x) => x.kind === kind)) return { kind, sql: combine(op, children.map((x) => x.sql)) };
+  return { kind: AccountType.registrationId, sql: combine(op, children.map((x) => toDevices(c, x))) };
+}
+
+async function tagTypes(db: Kysely<Database>, appId: number, a: Audience): Promise<Map<string, AccountType>> {
+  const tags = [...tagsOf(a)];
+  const out = new Map<string, AccountType>();
+  if (tags.length === 0) return out;
+  const rows = await db.selectFrom('tag_types').select(['tag', 'account_type']).where('app_id', '=', appId).where('tag', 'in', tags).execute();
+  for (const r of rows) out.set(r.tag, r.account_type as AccountType);
+  return out;
+}
+
+/** The registration ids of the app's devices in the audience, as one SQL set. */
+async function audienceSql(db: Kysely<Database>, appId: number, a: Audience, only?: readonly string[]): Promise<RawBuilder<unknown>> {
+  const c: Compiler = { appId, tagTypes: await tagTypes(db, appId, a), only };
+  return toDevices(c, compile(c, a));
+}
+
+/** How many devices the audience holds now (DryRun). Set operations driven by the tag and attribute indexes. */
+export async function countAudience(db: Kysely<Database>, appId: number, a: Audience): Promise<number> {
+  const q = await audienceSql(db, appId, a);
+  const r = await sql<{ n: number | string }>`select count(*) as n from (${q}) as a`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** The audience's registration ids in ascending order: what a task's shards are cut from. */
+export async function resolveAudience(db: Kysely<Database>, appId: number, a: Audience): Promise<string[]> {
+  const q = await audienceSql(db, appId, a);
+  const r = await sql<{ acc: string }>`select acc from (${q}) as a order by acc`.execute(db);
+  return r.rows.map((x) => x.acc);
+}
+
+/** Which of these devices are in the audience now (devices catching up on connect). */
+export async function devicesInAudience(db: Kysely<Database>, appId: number, a: Audience, registrationIds: readonly string[]): Promise<Set<string>> {
+  if (registrationIds.length === 0) return new Set();
+  if ('all' in a) return new Set(registrationIds);
+  const q = await audienceSql(db, appId, a, registrationIds);
+  const r = await sql<{ acc: string }>`select acc from (${q}) as a`.execute(db);
+  return new Set(r.rows.map((x) => x.acc));
+}

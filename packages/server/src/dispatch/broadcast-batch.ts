@@ -1,0 +1,151 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Delivery, Router } from '../cluster/index.js';
+import type { Database } from '../store/index.js';
+import { dailyCounts, devices as deviceStore, events, inbox, tasks } from '../store/index.js';
+import type { TasksTable } from '../store/schema.js';
+import { LossReason } from '../stats/loss-reasons.js';
+import { FrameRenderer, type StoredMessage } from './message.js';
+import { capAccount, localTime, parsePolicy, quietUntil, type PushPolicy } from './policy.js';
+import type { Audience } from './audience.js';
+
+/** An all-users or tag push as the fan-out and catch-up work with it. */
+export class BroadcastTask {
+  readonly appId: number;
+  readonly taskId: string;
+  readonly pushFlag: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly pushSpeed: number | null;
+  readonly policy: PushPolicy;
+  readonly audience: Audience;
+  readonly message: StoredMessage;
+  readonly renderer: FrameRenderer;
+
+  constructor(row: Selectable<TasksTable>) {
+    this.appId = row.app_id;
+    this.taskId = row.task_id;
+    this.pushFlag = Number(row.push_flag);
+    this.createdAt = Number(row.created_at);
+    this.expiresAt = Number(row.expires_at);
+    this.pushSpeed = row.push_speed === null ? null : Number(row.push_speed);
+    this.policy = parsePolicy(row.policy);
+    this.audience = JSON.parse(row.audience ?? '{"all":true}') as Audience;
+    this.message = JSON.parse(row.message) as StoredMessage;
+    this.renderer = new FrameRenderer(row.task_id, this.message);
+  }
+}
+
+/** A targeted device, with what the decisions need. */
+export interface Candidate {
+  registration_id: string;
+  user_id: string | null;
+  locale: string | null;
+  time_zone: string | null;
+}
+
+export interface BatchOutcome {
+  /** False when the task may no longer send (recalled or expired meanwhile): nothing was written. */
+  live: boolean;
+  delivered: number;
+  held: number;
+  dropped: number;
+}
+
+interface Decided {
+  send: { c: Candidate; after: number }[];
+  drops: { c: Candidate; reason: LossReason }[];
+}
+
+/** Quiet hours and the daily cap, applied to devices about to get the message (one read for the cap). */
+async function decide(db: Kysely<Database>, task: BroadcastTask, candidates: readonly Candidate[], now: number): Promise<Decided> {
+  const out: Decided = { send: [], drops: [] };
+  const timed = candidates.map((c) => {
+    const after = quietUntil(task.policy, c.time_zone, now);
+    return { c, after };
+  });
+  const limit = task.policy.dailyLimit ?? 0;
+  let counts = new Map<string, number>();
+  const dayOf = (c: Candidate, after: number) => ({ account: capAccount(c.user_id, c.registration_id), day: localTime(after || now, c.time_zone).day });
+  if (limit > 0) counts = await dailyCounts.countsFor(db, task.appId, timed.map((t) => dayOf(t.c, t.after)));
+  for (const t of timed) {
+    // Held past its expiry: it would never be shown.
+    if (t.after >= task.expiresAt) {
+      out.drops.push({ c: t.c, reason: LossReason.quietHours });
+      continue;
+    }
+    if (limit > 0) {
+      const k = dailyCounts.dayKey(dayOf(t.c, t.after));
+      const n = counts.get(k) ?? 0;
+      if (n >= limit) {
+        out.drops.push({ c: t.c, reason: LossReason.frequencyCap });
+        continue;
+      }
+      counts.set(k, n + 1);
+    }
+    out.send.push(t);
+  }
+  return out;
+}
+
+/**
+ * Puts one task's message in the inboxes of a batch of targeted devices in one transaction, and
+ * hands the ones due now to their sessions after it commits. The same code serves a fan-out page
+ * (devices online when it ran) and a catch-up (devices that just connected). `extra` runs in the
+ * same transaction: a page's shard progress commits with its rows, so a crash repeats nothing.
+ */
+export async function deliverBroadcastBatch(
+  db: Kysely<Database>,
+  router: Router,
+  task: BroadcastTask,
+  candidates: readonly Candidate[],
+  now: number,
+  extra?: (tx: Transaction<Database>) => Promise<number>,
+): Promise<BatchOutcome> {
+  const d = await decide(db, task, candidates, now);
+  let written = new Map<string, number>();
+  const outcome = await db.transaction().execute(async (tx) => {
+    const counts = new Map<string, number>();
+    for (const s of d.send) counts.set(s.c.registration_id, 1);
+    const last = await deviceStore.allocateSeqs(tx, task.appId, counts);
+    const rows = d.send
+      .filter((s) => last.has(s.c.registration_id))
+      .map((s) => ({
+        app_id: task.appId,
+        registration_id: s.c.registration_id,
+        seq: last.get(s.c.registration_id)!,
+        task_id: task.taskId,
+        online_only: task.pushFlag,
+        created_at: now,
+        expires_at: task.expiresAt,
+        acked_at: null,
+        deliver_after: s.after,
+      }));
+    written = await inbox.insertInboxOnce(tx, rows);
+    const sent = d.send.filter((s) => written.has(s.c.registration_id));
+    if ((task.policy.dailyLimit ?? 0) > 0) {
+      await dailyCounts.addCounts(tx, task.appId, sent.map((s) => ({ account: capAccount(s.c.user_id, s.c.registration_id), day: localTime(s.after || now, s.c.time_zone).day })));
+    }
+    await events.insertLosses(
+      tx,
+      d.drops.map(({ c, reason }) => ({ app_id: task.appId, task_id: task.taskId, registration_id: c.registration_id, user_id: c.user_id, stage: reason.stage, code: reason.code, reason: reason.reason, created_at: now })),
+    );
+    const extraDropped = extra ? await extra(tx) : 0;
+    const live = await tasks.countDecisions(tx, task.appId, task.taskId, written.size, d.drops.length + extraDropped);
+    if (!live) throw new TaskStopped();
+    return { live: true, delivered: 0, held: sent.filter((s) => s.after > 0).length, dropped: d.drops.length + extraDropped };
+  }).catch((err: unknown) => {
+    if (err instanceof TaskStopped) return { live: false, delivered: 0, held: 0, dropped: 0 };
+    throw err;
+  });
+  if (!outcome.live) return outcome;
+  const deliveries: Delivery[] = [];
+  for (const s of d.send) {
+    const seq = written.get(s.c.registration_id);
+    if (seq !== undefined && s.after === 0) deliveries.push({ registrationId: s.c.registration_id, seq, frame: task.renderer.frame(seq, s.c.locale) });
+  }
+  await router.deliver(task.appId, deliveries);
+  outcome.delivered = deliveries.length;
+  return outcome;
+}
+
+class TaskStopped extends Error {}

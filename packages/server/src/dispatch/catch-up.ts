@@ -1,0 +1,82 @@
+import type { Kysely } from 'kysely';
+import type { Router } from '../cluster/index.js';
+import type { Database } from '../store/index.js';
+import { inbox, tasks } from '../store/index.js';
+import { devicesInAudience } from './audience.js';
+import { BroadcastTask, deliverBroadcastBatch } from './broadcast-batch.js';
+
+interface Waiting {
+  appId: number;
+  registrationId: string;
+  done(): void;
+  fail(err: unknown): void;
+}
+
+const MAX_PER_FLUSH = 500;
+
+/**
+ * Fan-out on read: a device that connects catches up with the PushFlag 0 all-users and tag pushes
+ * it missed while offline (unexpired, not recalled, sent after it registered, and whose audience
+ * it is in now). Their inbox rows are written here, before the gateway reads the backlog. Devices
+ * connecting together are handled together: a few queries per batch and task, not per device.
+ */
+export class CatchUp {
+  private queue: Waiting[] = [];
+  private flushing = false;
+
+  constructor(private db: Kysely<Database>, private router: Router) {}
+
+  run(appId: number, registrationId: string): Promise<void> {
+    return new Promise((done, fail) => {
+      this.queue.push({ appId, registrationId, done, fail });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_PER_FLUSH);
+      const byApp = new Map<number, Waiting[]>();
+      for (const w of batch) {
+        const list = byApp.get(w.appId);
+        if (list) list.push(w);
+        else byApp.set(w.appId, [w]);
+      }
+      for (const [appId, list] of byApp) {
+        try {
+          await this.catchUp(appId, [...new Set(list.map((w) => w.registrationId))]);
+          for (const w of list) w.done();
+        } catch (err) {
+          for (const w of list) w.fail(err);
+        }
+      }
+    }
+    this.flushing = false;
+  }
+
+  private async catchUp(appId: number, ids: string[], now = Date.now()): Promise<void> {
+    const devices = await this.db
+      .selectFrom('devices')
+      .select(['registration_id', 'user_id', 'locale', 'time_zone', 'created_at'])
+      .where('app_id', '=', appId)
+      .where('registration_id', 'in', ids)
+      .execute();
+    if (devices.length === 0) return;
+    const oldest = Math.min(...devices.map((d) => Number(d.created_at)));
+    const rows = await tasks.catchUpCandidates(this.db, appId, oldest, now);
+    if (rows.length === 0) return;
+    rows.sort((a, b) => Number(a.created_at) - Number(b.created_at));
+    const decided = await inbox.decidedFor(this.db, appId, rows.map((r) => r.task_id), devices.map((d) => d.registration_id));
+    for (const row of rows) {
+      const task = new BroadcastTask(row);
+      const open = devices.filter((d) => Number(d.created_at) <= task.createdAt && !decided.has(inbox.decidedKey(task.taskId, d.registration_id)));
+      if (open.length === 0) continue;
+      const inAudience = await devicesInAudience(this.db, appId, task.audience, open.map((d) => d.registration_id));
+      const candidates = open.filter((d) => inAudience.has(d.registration_id));
+      if (candidates.length > 0) await deliverBroadcastBatch(this.db, this.router, task, candidates, now);
+    }
+  }
+}

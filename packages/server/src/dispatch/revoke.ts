@@ -1,0 +1,66 @@
+import type { Kysely } from 'kysely';
+import type { OfflineChannels } from '../channels/index.js';
+import type { Router } from '../cluster/index.js';
+import { revokeFrame } from '../gateway/index.js';
+import type { Database } from '../store/index.js';
+import { events, inbox, tasks } from '../store/index.js';
+import { LossReason } from '../stats/loss-reasons.js';
+import { countAudience, type Audience } from './audience.js';
+
+export interface RevokeDeps {
+  db: Kysely<Database>;
+  router: Router;
+  offline: OfflineChannels;
+}
+
+/** Tencent: a push can be recalled within 24 hours of its start (reference §2.3, trtc.io/document/67824). */
+export const RECALL_WINDOW_MS = 24 * 3600_000;
+
+export type RevokeOutcome =
+  | { ok: true; recalled: number; notified: number }
+  | { ok: false; reason: 'no_such_task' | 'already_recalled' | 'window_passed' };
+
+const RECALLABLE = [...tasks.LIVE_BROADCAST, 'expired', 'accepted', 'routed'];
+
+/**
+ * Recalls a push: the task stops sending, its unacked inbox rows go (so devices that connect later
+ * never see it), devices that already got it are sent a `revoke` frame, and the vendors are asked to
+ * withdraw what they showed. Every targeted device not yet reached is counted as recalled.
+ */
+export async function revokeTask(deps: RevokeDeps, appId: number, taskId: string, info: Record<string, unknown> | undefined, now = Date.now()): Promise<RevokeOutcome> {
+  const { db } = deps;
+  const task = await tasks.findTask(db, appId, taskId);
+  if (!task) return { ok: false, reason: 'no_such_task' };
+  if (task.status === 'revoked') return { ok: false, reason: 'already_recalled' };
+  if (now - Number(task.created_at) > RECALL_WINDOW_MS) return { ok: false, reason: 'window_passed' };
+  // A task recalled before its audience was resolved still counts its whole audience.
+  const unresolvedAudience = task.status === 'resolving' && task.audience ? await countAudience(db, appId, JSON.parse(task.audience) as Audience) : undefined;
+
+  const result = await db.transaction().execute(async (tx) => {
+    if (!(await tasks.transition(tx, appId, taskId, RECALLABLE, 'revoked', { revoked_at: now }))) return null;
+    const rows = await inbox.rowsOfTask(tx, appId, taskId);
+    const unacked = await inbox.deleteUnackedOfTask(tx, appId, taskId);
+    const r = LossReason.recalled;
+    let neverSent = 0;
+    if (task.audience !== null && task.status !== 'expired') {
+      // Devices the fan-out had not reached yet (those that had expired are already counted).
+      const t = await tx.selectFrom('tasks').select(['target_count', 'materialized', 'dropped']).where('app_id', '=', appId).where('task_id', '=', taskId).executeTakeFirstOrThrow();
+      neverSent = Math.max(0, (unresolvedAudience ?? Number(t.target_count)) - Number(t.materialized) - Number(t.dropped));
+    }
+    if (task.audience === null) {
+      // Single and batch pushes keep a loss row per device.
+      const gone = rows.filter((x) => x.acked_at === null);
+      await events.insertLosses(tx, gone.map((x) => ({ app_id: appId, task_id: taskId, registration_id: x.registration_id, user_id: null, stage: r.stage, code: r.code, reason: r.reason, created_at: now })));
+    } else {
+      await events.addLossCounts(tx, [{ appId, taskId, code: r.code, stage: r.stage, reason: r.reason, count: unacked + neverSent }]);
+    }
+    return { rows, recalled: unacked + neverSent };
+  });
+  if (!result) return { ok: false, reason: 'already_recalled' };
+
+  // Every device that was handed the message may be showing it: tell the connected ones.
+  const ids = result.rows.map((x) => x.registration_id);
+  await deps.router.broadcastControl(appId, ids, revokeFrame(taskId));
+  await deps.offline.recall?.({ appId, taskId, info });
+  return { ok: true, recalled: result.recalled, notified: ids.length };
+}
