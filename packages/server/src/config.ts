@@ -13,6 +13,7 @@ const EnvSchema = z.object({
   HERALD_MSGRANDOM_WINDOW_SECONDS: z.coerce.number().int().min(1).max(7 * 86400).default(600),
   HERALD_TASK_LEASE_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   HERALD_FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  HERALD_FANOUT_SHARD_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(5000),
 });
 
 export interface HeraldConfig {
@@ -31,6 +32,8 @@ export interface HeraldConfig {
   taskLeaseSeconds: number;
   /** Shards one process sends at the same time. */
   fanoutConcurrency: number;
+  /** Devices per fan-out shard: the unit of work handed between processes. */
+  fanoutShardSize: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HeraldConfig> = {}): HeraldConfig {
@@ -51,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     msgRandomWindowSeconds: e.HERALD_MSGRANDOM_WINDOW_SECONDS,
     taskLeaseSeconds: e.HERALD_TASK_LEASE_SECONDS,
     fanoutConcurrency: e.HERALD_FANOUT_CONCURRENCY,
+    fanoutShardSize: e.HERALD_FANOUT_SHARD_SIZE,
     ...overrides,
   };
 }

@@ -44,7 +44,7 @@ export interface StartOptions {
   gatewayMaxBufferedBytes?: number;
   /** How often the task runner looks for work without being told (ms, default 1000). */
   taskPollMs?: number;
-  /** Fan-out shard and page sizes (defaults 5,000 and 500). */
+  /** Fan-out shard and page sizes (defaults: HERALD_FANOUT_SHARD_SIZE and 500). */
   shardSize?: number;
   pageSize?: number;
 }
@@ -87,7 +87,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const owner = `${process.pid}-${randomHex(4)}`;
   const leaseMs = config.taskLeaseSeconds * 1000;
   const offline = opts.offline ?? inboxOnly;
-  const fanout = new Fanout({ db, router: lateRouter, offline, owner, leaseMs, shardSize: opts.shardSize, pageSize: opts.pageSize });
+  const fanout = new Fanout({ db, router: lateRouter, offline, owner, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize });
   const adminDeps: AdminDeps = {
     db,
     apps,

@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
-import { admin, deviceCall, eventually, RawDevice, registerDevice, startTestHerald, type DeviceHandle, type TestHerald } from './helpers/herald.js';
+import { ackingDevice, admin, broadcastBody, eventually, makeDevice, sleep, type RawDevice, type DeviceHandle, type TestHerald, startTestHerald } from './helpers/herald.js';
 
-let random = 10_000;
-function push(extra: Record<string, unknown> = {}, info: Record<string, unknown> = {}): Record<string, unknown> {
-  return { From_Account: 'administrator', MsgRandom: random++, OfflinePushInfo: { PushFlag: 0, Title: 'hello', Desc: 'world', ...info }, ...extra };
-}
-
-interface Dev extends DeviceHandle {
-  user?: string;
-}
+const push = broadcastBody;
 
 for (const db of await testDatabases()) {
   describe(`all-users and tag pushes (${db.name})`, () => {
@@ -19,21 +12,8 @@ for (const db of await testDatabases()) {
     const call = (app: App, command: string, body: unknown) => admin(h.url, app, command, body);
     const task = async (app: App, taskId: string) => (await call(app, 'get_push_task', { TaskId: taskId })).Task;
     const done = (app: App, taskId: string) => eventually(async () => ['done', 'expired'].includes((await task(app, taskId)).Status), 10_000);
-    const device = async (app: App, opts: { user?: string; locale?: string; timeZone?: string } = {}): Promise<Dev> => {
-      const d = await registerDevice(h.url, app, { ...(opts.locale ? { locale: opts.locale } : {}), ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) });
-      if (opts.user) await deviceCall(h.url, app, 'POST', '/device/v1/bind', { userId: opts.user }, d);
-      return { ...d, user: opts.user };
-    };
-    /** A connected device that acks what it gets, as the SDK does. */
-    const online = async (app: App, d: DeviceHandle) => {
-      const c = await RawDevice.connect(h.url, app, d);
-      for (const f of c.msgs()) c.send({ t: 'ack', seqs: [f.seq] }); // frames that came with ready
-      c.ws.on('message', (data) => {
-        const f = JSON.parse(data.toString());
-        if (f.t === 'msg') c.send({ t: 'ack', seqs: [f.seq] });
-      });
-      return c;
-    };
+    const device = async (app: App, opts: { user?: string; locale?: string } = {}): Promise<Dev> => ({ ...(await makeDevice(h.url, app, opts)), user: opts.user });
+    const online = (app: App, d: DeviceHandle) => ackingDevice(h.url, app, d);
     const got = (c: RawDevice, taskId: string) => c.msgs().filter((m) => m.id === taskId);
 
     before(async () => {
@@ -59,7 +39,7 @@ for (const db of await testDatabases()) {
       const late = await device(app);
       const back = await Promise.all([...devs.slice(5), late].map((d) => online(app, d)));
       for (const c of back.slice(0, 3)) await c.waitFor((f) => f.t === 'msg' && f.id === r.TaskId);
-      await new Promise((res) => setTimeout(res, 200));
+      await sleep(200);
       assert.equal(got(back[3]!, r.TaskId).length, 0, 'a device registered after the push is not its audience');
       for (const c of [...conns, ...back]) assert.ok(got(c, r.TaskId).length <= 1);
       assert.equal((await task(app, r.TaskId)).InboxCount, 8);
@@ -67,7 +47,7 @@ for (const db of await testDatabases()) {
       back[0]!.close();
       await back[0]!.waitClosed();
       const again = await online(app, devs[5]!);
-      await new Promise((res) => setTimeout(res, 200));
+      await sleep(200);
       assert.equal(got(again, r.TaskId).length, 0);
       for (const c of [...conns, ...back, again]) c.close();
     });
@@ -80,7 +60,7 @@ for (const db of await testDatabases()) {
       await c.waitFor((f) => f.t === 'msg' && f.id === r.TaskId);
       await done(app, r.TaskId);
       const later = await online(app, devs[1]!);
-      await new Promise((res) => setTimeout(res, 200));
+      await sleep(200);
       assert.equal(got(later, r.TaskId).length, 0);
       const t = await task(app, r.TaskId);
       assert.deepEqual(t.Losses.map((l: any) => [l.ErrCode, l.Count]), [[-3, 3]]);
@@ -132,7 +112,7 @@ for (const db of await testDatabases()) {
       await done(app, r.TaskId);
       await conns.get('cat')!.waitFor((f) => f.id === r.TaskId);
       await conns.get('eve')!.waitFor((f) => f.id === r.TaskId);
-      await new Promise((res) => setTimeout(res, 150));
+      await sleep(150);
       const receivers = [...conns].filter(([, c]) => got(c, r.TaskId).length > 0).map(([u]) => u).sort();
       assert.deepEqual(receivers, ['cat', 'eve']);
       assert.equal((await task(app, r.TaskId)).AudienceCount, 2);
@@ -191,7 +171,7 @@ for (const db of await testDatabases()) {
       await ca.waitFor((f) => f.id === r.TaskId);
       await eventually(async () => (await task(app, r.TaskId)).Status === 'expired', 5000);
       const cb = await online(app, b);
-      await new Promise((res) => setTimeout(res, 200));
+      await sleep(200);
       assert.equal(got(cb, r.TaskId).length, 0);
       assert.deepEqual((await task(app, r.TaskId)).Losses.map((l: any) => [l.ErrCode, l.Count]), [[-8, 1]]);
       ca.close();
@@ -218,7 +198,7 @@ for (const db of await testDatabases()) {
       const cb = await online(b, await device(b));
       const r = await call(a, 'push', push());
       await done(a, r.TaskId);
-      await new Promise((res) => setTimeout(res, 150));
+      await sleep(150);
       assert.equal(got(cb, r.TaskId).length, 0);
       assert.equal((await call(b, 'get_push_task', { TaskId: r.TaskId })).ErrorCode, 90049);
       assert.equal((await call(b, 'revoke', { TaskId: r.TaskId, OfflinePushInfo: { PushFlag: 0 } })).ErrorCode, 90049);

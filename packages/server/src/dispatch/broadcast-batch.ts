@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Delivery, Router } from '../cluster/index.js';
 import type { Database } from '../store/index.js';
-import { dailyCounts, devices as deviceStore, events, inbox, tasks } from '../store/index.js';
+import { dailyPushes, devices as deviceStore, events, inbox, tasks } from '../store/index.js';
 import type { TasksTable } from '../store/schema.js';
 import { LossReason } from '../stats/loss-reasons.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
@@ -64,9 +64,8 @@ async function decide(db: Kysely<Database>, task: BroadcastTask, candidates: rea
     return { c, after };
   });
   const limit = task.policy.dailyLimit ?? 0;
-  let counts = new Map<string, number>();
   const dayOf = (c: Candidate, after: number) => ({ account: capAccount(c.user_id, c.registration_id), day: localTime(after || now, c.time_zone).day });
-  if (limit > 0) counts = await dailyCounts.countsFor(db, task.appId, timed.map((t) => dayOf(t.c, t.after)));
+  const got = limit > 0 ? await dailyPushes.pushesOn(db, task.appId, timed.map((t) => dayOf(t.c, t.after))) : new Map<string, Set<string>>();
   for (const t of timed) {
     // Held past its expiry: it would never be shown.
     if (t.after >= task.expiresAt) {
@@ -74,13 +73,15 @@ async function decide(db: Kysely<Database>, task: BroadcastTask, candidates: rea
       continue;
     }
     if (limit > 0) {
-      const k = dailyCounts.dayKey(dayOf(t.c, t.after));
-      const n = counts.get(k) ?? 0;
-      if (n >= limit) {
+      const k = dailyPushes.dayKey(dayOf(t.c, t.after));
+      let pushes = got.get(k);
+      if (!pushes) got.set(k, (pushes = new Set()));
+      // The cap counts pushes per user, not devices: another device of a user who got this push gets it too.
+      if (!pushes.has(task.taskId) && pushes.size >= limit) {
         out.drops.push({ c: t.c, reason: LossReason.frequencyCap });
         continue;
       }
-      counts.set(k, n + 1);
+      pushes.add(task.taskId);
     }
     out.send.push(t);
   }
@@ -123,7 +124,7 @@ export async function deliverBroadcastBatch(
     written = await inbox.insertInboxOnce(tx, rows);
     const sent = d.send.filter((s) => written.has(s.c.registration_id));
     if ((task.policy.dailyLimit ?? 0) > 0) {
-      await dailyCounts.addCounts(tx, task.appId, sent.map((s) => ({ account: capAccount(s.c.user_id, s.c.registration_id), day: localTime(s.after || now, s.c.time_zone).day })));
+      await dailyPushes.recordPushes(tx, task.appId, task.taskId, sent.map((s) => ({ account: capAccount(s.c.user_id, s.c.registration_id), day: localTime(s.after || now, s.c.time_zone).day })));
     }
     await events.insertLosses(
       tx,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/index.js';
-import { events, inbox } from '../store/index.js';
+import { dailyPushes, events, inbox } from '../store/index.js';
 import { LossReason } from '../stats/loss-reasons.js';
 
 const PAGE = 1000;
@@ -15,11 +15,10 @@ export async function sweepExpired(db: Kysely<Database>, now: number, retentionM
     const rows = await inbox.expiredUnacked(db, now, PAGE);
     if (rows.length === 0) break;
     const owners = await ownersOf(db, rows);
-    const loss = LossReason.expired;
     await db.transaction().execute(async (tx) => {
       await events.insertLosses(
         tx,
-        rows.map((r) => ({
+        rows.map((r) => ({ r, loss: Number(r.deliver_after) > 0 ? LossReason.quietHours : LossReason.expired })).map(({ r, loss }) => ({
           app_id: r.app_id,
           task_id: r.task_id,
           registration_id: r.registration_id,
@@ -36,6 +35,8 @@ export async function sweepExpired(db: Kysely<Database>, now: number, retentionM
     if (rows.length < PAGE) break;
   }
   await inbox.pruneAcked(db, now - retentionMs);
+  // Daily-cap records older than two days cannot be anyone's today.
+  await dailyPushes.pruneBefore(db, new Date(now - 2 * 86400_000).toISOString().slice(0, 10));
   return total;
 }
 

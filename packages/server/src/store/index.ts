@@ -8,5 +8,5 @@ export * as tasks from './tasks.js';
 export * as events from './events.js';
 export * as audience from './audience.js';
 export * as shards from './shards.js';
-export * as dailyCounts from './daily-counts.js';
+export * as dailyPushes from './daily-pushes.js';
 export * as sched from './sched.js';

@@ -195,14 +195,14 @@ migrations['0003_fanout'] = {
       .execute();
     await db.schema.createIndex('losses_device_idx').on('losses').columns(['app_id', 'registration_id', 'task_id']).execute();
 
-    // Per-user daily frequency cap: pushes counted per account and local day.
+    // Per-user daily frequency cap: which pushes each account got on each local day.
     await db.schema
-      .createTable('daily_counts')
+      .createTable('daily_pushes')
       .addColumn('app_id', 'bigint', (c) => c.notNull())
       .addColumn('account', 'text', (c) => c.notNull())
       .addColumn('day', 'text', (c) => c.notNull())
-      .addColumn('count', 'bigint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('daily_counts_pk', ['app_id', 'account', 'day'])
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('daily_pushes_pk', ['app_id', 'account', 'day', 'task_id'])
       .execute();
 
     await db.schema

@@ -160,11 +160,11 @@ export interface LossCountsTable {
   count: number;
 }
 
-export interface DailyCountsTable {
+export interface DailyPushesTable {
   app_id: number;
   account: string;
   day: string;
-  count: number;
+  task_id: string;
 }
 
 export interface SchedTasksTable {
@@ -197,6 +197,6 @@ export interface Database {
   account_tags: AccountTagsTable;
   task_shards: TaskShardsTable;
   loss_counts: LossCountsTable;
-  daily_counts: DailyCountsTable;
+  daily_pushes: DailyPushesTable;
   sched_tasks: SchedTasksTable;
 }

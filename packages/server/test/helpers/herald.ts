@@ -8,8 +8,8 @@ import type { TestDatabase } from './dialects.js';
 export interface TestHerald {
   herald: Herald;
   url: string;
-  /** Restart on the same store (same data folder or schema). */
-  restart(): Promise<void>;
+  /** Restart on the same store (same data folder or schema), staying down for `downMs`. */
+  restart(downMs?: number): Promise<void>;
   createApp(name?: string): Promise<App>;
   stop(): Promise<void>;
 }
@@ -29,8 +29,9 @@ export async function startTestHerald(db: TestDatabase, overrides: Record<string
   const t: TestHerald = {
     herald,
     url: herald.url,
-    async restart() {
+    async restart(downMs = 0) {
       await herald.close();
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       herald = await startHerald(loadConfig({ ...env, HERALD_PORT: String(herald.port) }), opts);
       t.herald = herald;
       t.url = herald.url;
@@ -195,3 +196,29 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A device registered with these fields and, if given, bound to a user. */
+export async function makeDevice(url: string, app: App, opts: { user?: string; locale?: string; timeZone?: string } = {}): Promise<DeviceHandle> {
+  const d = await registerDevice(url, app, { ...(opts.locale ? { locale: opts.locale } : {}), ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) });
+  if (opts.user) await deviceCall(url, app, 'POST', '/device/v1/bind', { userId: opts.user }, d);
+  return d;
+}
+
+/** A connected device that acks every message it gets, as the SDK does. */
+export async function ackingDevice(url: string, app: App, d: DeviceHandle): Promise<RawDevice> {
+  const c = await RawDevice.connect(url, app, d);
+  for (const f of c.msgs()) c.send({ t: 'ack', seqs: [f.seq] }); // frames that came with ready
+  c.ws.on('message', (data) => {
+    const f = JSON.parse(data.toString());
+    if (f.t === 'msg') c.send({ t: 'ack', seqs: [f.seq] });
+  });
+  return c;
+}
+
+let broadcastRandom = 100_000;
+/** A `v4/timpush/push` body to all users unless `extra` names a Condition. */
+export function broadcastBody(extra: Record<string, unknown> = {}, info: Record<string, unknown> = {}): Record<string, unknown> {
+  return { From_Account: 'administrator', MsgRandom: broadcastRandom++, OfflinePushInfo: { PushFlag: 0, Title: 'hello', Desc: 'world', ...info }, ...extra };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
