@@ -68,6 +68,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     devicesOnline: () => gatewayRef?.stats().authenticated ?? 0,
   });
   const lateRouter: Router = {
+    localDevices: (a) => router.localDevices(a),
     online: (a, ids) => router.online(a, ids),
     deliver: (a, d) => router.deliver(a, d),
     broadcastControl: (a, ids, f) => router.broadcastControl(a, ids, f),
@@ -87,7 +88,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const owner = `${process.pid}-${randomHex(4)}`;
   const leaseMs = config.taskLeaseSeconds * 1000;
   const offline = opts.offline ?? inboxOnly;
-  const fanout = new Fanout({ db, router: lateRouter, offline, owner, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize });
+  const fanout = new Fanout({ db, router: lateRouter, offline, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize });
   const adminDeps: AdminDeps = {
     db,
     apps,

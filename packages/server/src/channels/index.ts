@@ -2,10 +2,9 @@
  * Offline channels: the device makers' push services (APNs, FCM, Huawei, …) that reach devices
  * without a gateway session. Each vendor gets an adapter behind this interface.
  */
+/** A device to reach through its vendor; the adapter loads its token, vendor and locale in one query per batch. */
 export interface OfflineTarget {
   registrationId: string;
-  userId: string | null;
-  locale: string | null;
   /** The message's seq in the device's inbox; null for all-users and tag pushes, which a device catches up with on connect instead. */
   seq: number | null;
 }

@@ -23,9 +23,13 @@ export interface SessionSink {
 /** The gateway's own sessions in this process. */
 export interface LocalSessions {
   get(appId: number, registrationId: string): SessionSink | undefined;
+  /** Every device of the app with a session here. */
+  connectedDevices(appId: number): string[];
 }
 
 export interface Router {
+  /** The devices of an app that hold a session in this process (each process serves its own first when a push goes to many). */
+  localDevices(appId: number): string[];
   /** The subset of these devices that hold a live session anywhere. */
   online(appId: number, registrationIds: readonly string[]): Promise<Set<string>>;
   /** Hands messages to the sessions holding these devices; devices without one are skipped (their inbox keeps the message). */

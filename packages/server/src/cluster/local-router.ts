@@ -4,6 +4,10 @@ import type { Delivery, LocalSessions, Router } from './index.js';
 export class LocalRouter implements Router {
   constructor(private sessions: LocalSessions) {}
 
+  localDevices(appId: number): string[] {
+    return this.sessions.connectedDevices(appId);
+  }
+
   async online(appId: number, registrationIds: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
     for (const id of registrationIds) if (this.sessions.get(appId, id)) out.add(id);

@@ -274,7 +274,7 @@ export class BatchPushAcceptor {
         await this.deps.offline.sendOffline({
           appId,
           taskId: pl.taskId,
-          targets: offline.map((t) => ({ registrationId: t.registration_id, userId: t.user_id, locale: t.locale, seq: pl.seqs.get(t.registration_id)! })),
+          targets: offline.map((t) => ({ registrationId: t.registration_id, seq: pl.seqs.get(t.registration_id)! })),
         });
       }
     }

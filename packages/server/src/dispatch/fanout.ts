@@ -6,19 +6,17 @@ import { events, inbox, shards as shardStore } from '../store/index.js';
 import type { ShardRow } from '../store/shards.js';
 import { LossReason } from '../stats/loss-reasons.js';
 import { RateLimiter } from '../util/rate-limiter.js';
-import { resolveAudience } from './audience.js';
+import { devicesInAudience, resolveAudience } from './audience.js';
 import { deliverBroadcastBatch, type BroadcastTask, type Candidate } from './broadcast-batch.js';
 
 export interface FanoutDeps {
   db: Kysely<Database>;
   router: Router;
   offline: OfflineChannels;
-  /** This process, as a lease holder. */
-  owner: string;
   leaseMs: number;
   /** Devices per shard (default 5,000). */
   shardSize?: number;
-  /** Devices per page inside a shard (default 500). */
+  /** Devices per page inside a shard (default 1,000). */
   pageSize?: number;
 }
 
@@ -35,19 +33,44 @@ function seek(ids: readonly string[], from: string, after: boolean): number {
   return lo;
 }
 
+const LIVE_BATCH = 1000;
+
 /**
- * Fan-out of all-users and tag pushes. The audience is resolved once per task and process (index
- * driven, see audience.ts), cut into shards of registration_id ranges stored with the task, and
- * each shard is sent page by page under a lease: a page's inbox rows, losses and the shard's cursor
- * commit together, so a process that dies mid-shard leaves a cursor the next holder resumes from.
- * Only devices online when their page runs get an inbox row; the others catch up when they connect
- * (catch-up.ts), so an offline audience of millions costs no row per device.
+ * Fan-out of all-users and tag pushes, in two parts:
+ *
+ * - The live pass: each process first hands the push to the devices connected to it, in batches,
+ *   before the audience is even resolved, so connected devices are not kept waiting behind a scan
+ *   of millions of offline ones. It needs no lease: a process that dies takes its connections with
+ *   it, and they catch up when they reconnect.
+ * - The shard scan: the audience is resolved once per task and process (index driven, see
+ *   audience.ts), cut into registration_id ranges stored with the task, and each shard is scanned
+ *   page by page under a lease. Devices online when their page runs are served; offline ones get no
+ *   row (they catch up on connect, catch-up.ts) but go to the vendor channels. The shard's cursor
+ *   commits with the page's rows and losses, so a process that dies mid-shard leaves a cursor the
+ *   next holder resumes from, and no device is written twice.
  */
 export class Fanout {
   private audiences = new Map<string, Promise<string[]>>();
   private limiters = new Map<string, RateLimiter>();
+  private livePassed = new Set<string>();
 
   constructor(private deps: FanoutDeps) {}
+
+  /** Serves this process's connected devices in the audience, once per task. */
+  async livePass(task: BroadcastTask): Promise<void> {
+    const key = `${task.appId}:${task.taskId}`;
+    if (this.livePassed.has(key) || task.pushSpeed) return; // a paced push keeps its pace through the scan
+    this.livePassed.add(key);
+    const ids = this.deps.router.localDevices(task.appId);
+    for (let i = 0; i < ids.length; i += LIVE_BATCH) {
+      const part = ids.slice(i, i + LIVE_BATCH);
+      const inAudience = await devicesInAudience(this.deps.db, task.appId, task.audience, part);
+      const candidates = await this.undecided(task, part.filter((id) => inAudience.has(id)));
+      if (candidates.length === 0) continue;
+      const r = await deliverBroadcastBatch(this.deps.db, this.deps.router, task, candidates, Date.now());
+      if (!r.live) return;
+    }
+  }
 
   /** Resolves the audience and stores the task's shards (once across processes). */
   async resolve(task: BroadcastTask): Promise<void> {
@@ -58,21 +81,41 @@ export class Fanout {
     await shardStore.createShards(this.deps.db, task.appId, task.taskId, bounds, ids.length);
   }
 
-  /** Sends one shard from its cursor to its end; returns false if the task stopped or the lease was lost. */
+  /** Scans one shard from its cursor to its end; false if the task stopped, the process is stopping, or the lease was lost (throws LeaseLost). */
   async runShard(task: BroadcastTask, shard: ShardRow, stopping: () => boolean = () => false): Promise<boolean> {
     const ids = await this.audience(task);
     let i = shard.cursor === null ? seek(ids, shard.lo, false) : seek(ids, shard.cursor, true);
     const speed = task.pushSpeed;
-    const pageSize = speed ? Math.max(1, Math.min(this.deps.pageSize ?? 500, Math.floor(speed / 4))) : (this.deps.pageSize ?? 500);
+    const size = this.deps.pageSize ?? 1000;
+    const pageSize = speed ? Math.max(1, Math.min(size, Math.floor(speed / 4))) : size;
+    // Pages with nothing to write commit their progress now and then, well within the lease.
+    const commitEvery = Math.min(1000, this.deps.leaseMs / 3);
     let cursor = shard.cursor;
+    let lastCommit = Date.now();
+    const pending = { processed: 0, lostOffline: 0 };
     for (;;) {
       const page: string[] = [];
       while (i < ids.length && page.length < pageSize && (shard.hi === null || ids[i]! < shard.hi)) page.push(ids[i++]!);
       const done = i >= ids.length || (shard.hi !== null && ids[i]! >= shard.hi);
       if (speed && page.length > 0) await this.limiter(task, speed).take(page.length);
       if (page.length > 0) cursor = page[page.length - 1]!;
-      const live = await this.runPage(task, shard, page, cursor, done);
-      if (!live || done) return live;
+      const online = await this.deps.router.online(task.appId, page);
+      const away = online.size === page.length ? [] : page.filter((id) => !online.has(id));
+      if (task.pushFlag === 1) pending.lostOffline += away.length;
+      pending.processed += page.length;
+      const connected = await this.undecided(task, [...online]);
+      if (connected.length > 0 || done || Date.now() - lastCommit >= commitEvery || stopping()) {
+        const live = await this.commitPage(task, shard, connected, cursor, pending, done);
+        lastCommit = Date.now();
+        pending.processed = 0;
+        pending.lostOffline = 0;
+        if (!live) return false;
+      }
+      if (task.pushFlag === 0 && away.length > 0) {
+        // No inbox row: the vendor channels may reach them now; otherwise they catch up on connect.
+        await this.deps.offline.sendOffline({ appId: task.appId, taskId: task.taskId, targets: away.map((registrationId) => ({ registrationId, seq: null })) });
+      }
+      if (done) return true;
       if (stopping()) return false;
     }
   }
@@ -82,46 +125,37 @@ export class Fanout {
     const key = `${task.appId}:${task.taskId}`;
     this.audiences.delete(key);
     this.limiters.delete(key);
+    this.livePassed.delete(key);
   }
 
-  private async runPage(task: BroadcastTask, shard: ShardRow, page: string[], cursor: string | null, done: boolean): Promise<boolean> {
-    const { db, router } = this.deps;
+  /** Writes a page: its connected devices' rows, its losses and the shard's cursor, in one transaction. */
+  private async commitPage(task: BroadcastTask, shard: ShardRow, connected: Candidate[], cursor: string | null, pending: { processed: number; lostOffline: number }, done: boolean): Promise<boolean> {
     const now = Date.now();
-    const found: Candidate[] =
-      page.length === 0
-        ? []
-        : await db
-            .selectFrom('devices')
-            .select(['registration_id', 'user_id', 'locale', 'time_zone'])
-            .where('app_id', '=', task.appId)
-            .where('registration_id', 'in', page)
-            // devices registered after the push are not its audience
-            .where('created_at', '<=', task.createdAt)
-            .execute();
-    const decided = await inbox.decidedFor(db, task.appId, [task.taskId], found.map((d) => d.registration_id));
-    const fresh = found.filter((d) => !decided.has(inbox.decidedKey(task.taskId, d.registration_id)));
-    const online = await router.online(task.appId, fresh.map((d) => d.registration_id));
-    const connected = fresh.filter((d) => online.has(d.registration_id));
-    const away = fresh.filter((d) => !online.has(d.registration_id));
-    const lostOffline = task.pushFlag === 1 ? away.length : 0;
-
-    const outcome = await deliverBroadcastBatch(db, router, task, connected, now, async (tx) => {
-      if (lostOffline > 0) {
+    const lost = pending.lostOffline;
+    const outcome = await deliverBroadcastBatch(this.deps.db, this.deps.router, task, connected, now, async (tx) => {
+      if (lost > 0) {
         const r = LossReason.offlineOnlineOnly;
-        await events.addLossCounts(tx, [{ appId: task.appId, taskId: task.taskId, code: r.code, stage: r.stage, reason: r.reason, count: lostOffline }]);
+        await events.addLossCounts(tx, [{ appId: task.appId, taskId: task.taskId, code: r.code, stage: r.stage, reason: r.reason, count: lost }]);
       }
-      await shardStore.advanceShard(tx, shard, this.deps.owner, cursor, page.length, done, now, this.deps.leaseMs);
-      return lostOffline;
+      await shardStore.advanceShard(tx, shard, cursor, pending.processed, done, now, this.deps.leaseMs);
+      return lost;
     });
-    if (outcome.live && task.pushFlag === 0 && away.length > 0) {
-      // Not in any inbox: the vendor channels may reach them now; otherwise they catch up on connect.
-      await this.deps.offline.sendOffline({
-        appId: task.appId,
-        taskId: task.taskId,
-        targets: away.map((d) => ({ registrationId: d.registration_id, userId: d.user_id, locale: d.locale, seq: null })),
-      });
-    }
     return outcome.live;
+  }
+
+  /** These devices' details, without the ones the task already decided (served by the live pass or a catch-up). */
+  private async undecided(task: BroadcastTask, ids: string[]): Promise<Candidate[]> {
+    if (ids.length === 0) return [];
+    const found = await this.deps.db
+      .selectFrom('devices')
+      .select(['registration_id', 'user_id', 'locale', 'time_zone'])
+      .where('app_id', '=', task.appId)
+      .where('registration_id', 'in', ids)
+      // devices registered after the push are not its audience
+      .where('created_at', '<=', task.createdAt)
+      .execute();
+    const decided = await inbox.decidedFor(this.deps.db, task.appId, [task.taskId], found.map((d) => d.registration_id));
+    return found.filter((d) => !decided.has(inbox.decidedKey(task.taskId, d.registration_id)));
   }
 
   private audience(task: BroadcastTask): Promise<string[]> {

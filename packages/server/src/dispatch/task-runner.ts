@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Delivery, Router } from '../cluster/index.js';
+import { randomHex } from '../auth/secrets.js';
 import type { Database } from '../store/index.js';
 import { events, inbox, shards as shardStore, tasks } from '../store/index.js';
 import { LossReason } from '../stats/loss-reasons.js';
@@ -83,9 +84,10 @@ export class TaskRunner {
     for (const row of rows) {
       if (this.stopped || this.active.size >= concurrency) return;
       const task = new BroadcastTask(row);
+      await fanout.livePass(task);
       if (row.status === 'resolving') await fanout.resolve(task);
       while (!this.stopped && this.active.size < concurrency) {
-        const shard = await shardStore.claimShard(db, task.appId, task.taskId, this.deps.owner, Date.now(), this.deps.leaseMs);
+        const shard = await shardStore.claimShard(db, task.appId, task.taskId, `${this.deps.owner}-${randomHex(3)}`, Date.now(), this.deps.leaseMs);
         if (!shard) {
           await this.finishIfDone(task);
           break;

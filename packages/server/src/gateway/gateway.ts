@@ -45,6 +45,8 @@ export class Gateway implements LocalSessions {
   private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_CLIENT_FRAME, clientTracking: false });
   private sessions = new Set<Session>();
   private byDevice = new Map<string, Session>();
+  /** Authenticated devices per app, for pushes to a whole app's connected devices. */
+  private byApp = new Map<number, Set<string>>();
   private sweep: NodeJS.Timeout;
   private authTimeoutMs: number;
   private deadAfterMs: number;
@@ -65,6 +67,10 @@ export class Gateway implements LocalSessions {
     return this.byDevice.get(`${appId}:${registrationId}`);
   }
 
+  connectedDevices(appId: number): string[] {
+    return [...(this.byApp.get(appId) ?? [])];
+  }
+
   stats(): GatewayStats {
     return { connections: this.sessions.size, authenticated: this.byDevice.size };
   }
@@ -75,6 +81,7 @@ export class Gateway implements LocalSessions {
     for (const s of this.sessions) s.close(CloseCode.goingAway, 'server shutting down');
     this.sessions.clear();
     this.byDevice.clear();
+    this.byApp.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -102,7 +109,13 @@ export class Gateway implements LocalSessions {
     session.markClosed();
     this.sessions.delete(session);
     const key = session.key;
-    if (key && this.byDevice.get(key) === session) this.byDevice.delete(key);
+    if (key && this.byDevice.get(key) === session) {
+      this.byDevice.delete(key);
+      const d = session.device!;
+      const set = this.byApp.get(d.appId);
+      set?.delete(d.registrationId);
+      if (set?.size === 0) this.byApp.delete(d.appId);
+    }
   }
 
   private onFrame(session: Session, data: RawData, isBinary: boolean): void {
@@ -150,6 +163,9 @@ export class Gateway implements LocalSessions {
     const key = session.key!;
     const previous = this.byDevice.get(key);
     this.byDevice.set(key, session);
+    let appSet = this.byApp.get(device.appId);
+    if (!appSet) this.byApp.set(device.appId, (appSet = new Set()));
+    appSet.add(device.registrationId);
     if (previous && previous !== session) previous.close(CloseCode.replaced, 'replaced by a newer connection');
     session.send(readyFrame(device.registrationId, this.deps.heartbeatSeconds, Date.now()));
     try {

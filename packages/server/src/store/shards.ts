@@ -32,7 +32,11 @@ export async function createShards(db: Kysely<Database>, appId: number, taskId: 
   });
 }
 
-/** Takes the lease on one pending shard of a task whose lease is free or expired; undefined if none. */
+/**
+ * Takes the lease on one pending shard of a task whose lease is free or expired; undefined if none.
+ * `owner` is unique per claim, so a holder whose lease lapsed cannot write after a new claim, even
+ * in the same process.
+ */
 export async function claimShard(db: Kysely<Database>, appId: number, taskId: string, owner: string, now: number, leaseMs: number): Promise<ShardRow | undefined> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const free = await db
@@ -65,30 +69,17 @@ export async function claimShard(db: Kysely<Database>, appId: number, taskId: st
  * Records progress inside the page's transaction, renewing the lease; throws LeaseLost if another
  * process took the shard meanwhile, which rolls the page back.
  */
-export async function advanceShard(tx: Transaction<Database>, s: ShardRow, owner: string, cursor: string | null, processed: number, done: boolean, now: number, leaseMs: number): Promise<void> {
+export async function advanceShard(tx: Transaction<Database>, s: ShardRow, cursor: string | null, processed: number, done: boolean, now: number, leaseMs: number): Promise<void> {
   const r = await tx
     .updateTable('task_shards')
     .set((eb) => ({ cursor, processed: eb('processed', '+', processed), status: done ? 'done' : 'pending', lease_until: now + leaseMs }))
     .where('app_id', '=', s.app_id)
     .where('task_id', '=', s.task_id)
     .where('shard', '=', s.shard)
-    .where('lease_owner', '=', owner)
+    .where('lease_owner', '=', s.lease_owner)
     .where('status', '=', 'pending')
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost(s.task_id, s.shard);
-}
-
-export async function renewLease(db: Db, s: ShardRow, owner: string, now: number, leaseMs: number): Promise<boolean> {
-  const r = await db
-    .updateTable('task_shards')
-    .set({ lease_until: now + leaseMs })
-    .where('app_id', '=', s.app_id)
-    .where('task_id', '=', s.task_id)
-    .where('shard', '=', s.shard)
-    .where('lease_owner', '=', owner)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
 }
 
 export interface ShardProgress {
