@@ -111,6 +111,15 @@ describe('herald CLI', () => {
         const line = (await received).trim().split('\n').at(-1)!;
         assert.equal(JSON.parse(line).desc, 'two terminals');
 
+        // and to every device of the app
+        const toAll = waitForOutput(listener, /"title":"Hello, everyone"/);
+        const all = await run(['push', '--server', `http://127.0.0.1:${port}`, '--sdkappid', sdkAppId, '--key', secret, '--all', '--title', 'Hello, everyone'], startEnv);
+        assert.equal(all.code, 0, all.stdout + all.stderr);
+        assert.match(JSON.parse(all.stdout).TaskId, /^[0-9a-f]+_/);
+        await toAll;
+        const both = await run(['push', '--server', `http://127.0.0.1:${port}`, '--sdkappid', sdkAppId, '--key', secret, '--all', '--to', 'alice'], startEnv);
+        assert.notEqual(both.code, 0, 'one audience at a time');
+
         // the banner's curl example is a working request
         const curl = banner.match(/curl -s -X POST '([^']+)'/)![1]!;
         const body = banner.match(/-d '(.+)'\n/)![1]!.replace(`'$RANDOM'`, '4242');

@@ -77,9 +77,12 @@ program
 
 program
   .command('push')
-  .description('push to UserIDs or RegistrationIDs through the REST API (v4/timpush/batch)')
+  .description('push through the REST API: to UserIDs or RegistrationIDs (v4/timpush/batch), or to all users or a tag audience (v4/timpush/push)')
   .requiredOption('--sdkappid <n>', 'SDKAppID', int)
-  .requiredOption('--to <accounts...>', 'UserIDs or RegistrationIDs')
+  .option('--to <accounts...>', 'UserIDs or RegistrationIDs')
+  .option('--all', 'every device of the app')
+  .option('--tags-and <tags...>', 'devices whose accounts have all these tags')
+  .option('--tags-or <tags...>', 'devices whose accounts have any of these tags')
   .option('--title <text>', 'title', '')
   .option('--desc <text>', 'text', '')
   .option('--ext <json>', 'Ext string passed to the app on click')
@@ -87,15 +90,21 @@ program
   .option('--server <url>', 'Herald base URL', process.env.HERALD_URL ?? 'http://127.0.0.1:8080')
   .option('--identifier <id>', 'admin identifier', 'administrator')
   .option('--key <key>', "the app's secret key (default: read from the local store)", process.env.HERALD_SECRET_KEY)
-  .action(async (o: { sdkappid: number; to: string[]; title: string; desc: string; ext?: string; onlineOnly?: boolean; server: string; identifier: string; key?: string }) => {
+  .action(async (o: { sdkappid: number; to?: string[]; all?: boolean; tagsAnd?: string[]; tagsOr?: string[]; title: string; desc: string; ext?: string; onlineOnly?: boolean; server: string; identifier: string; key?: string }) => {
+    const audience = o.tagsAnd || o.tagsOr ? 'tags' : o.all ? 'all' : o.to ? 'to' : undefined;
+    if (!audience || (o.to && (o.all || o.tagsAnd || o.tagsOr)) || (o.all && (o.tagsAnd || o.tagsOr))) {
+      throw new InvalidArgumentError('give exactly one of --to, --all, or --tags-and/--tags-or');
+    }
     const secretKey = o.key ?? (await withStore(async (s) => (await apps.findApp(s.db, o.sdkappid))?.secretKey));
     if (!secretKey) throw new Error(`no secret key: pass --key, or run where the store of app ${o.sdkappid} is`);
-    const reply = await callAdmin({ server: o.server, sdkAppId: o.sdkappid, identifier: o.identifier, secretKey }, 'batch', {
+    const body: Record<string, unknown> = {
       From_Account: o.identifier,
-      To_Account: o.to,
       MsgRandom: Math.floor(Math.random() * 0xffffffff),
       OfflinePushInfo: { PushFlag: o.onlineOnly ? 1 : 0, Title: o.title, Desc: o.desc, ...(o.ext ? { Ext: o.ext } : {}) },
-    });
+    };
+    if (audience === 'to') body.To_Account = o.to;
+    if (audience === 'tags') body.Condition = { ...(o.tagsAnd ? { TagsAnd: o.tagsAnd } : {}), ...(o.tagsOr ? { TagsOr: o.tagsOr } : {}) };
+    const reply = await callAdmin({ server: o.server, sdkAppId: o.sdkappid, identifier: o.identifier, secretKey }, audience === 'to' ? 'batch' : 'push', body);
     process.stdout.write(JSON.stringify(reply) + '\n');
     if (reply.ActionStatus !== 'OK') process.exitCode = 1;
   });

@@ -164,7 +164,8 @@ migrations['0003_fanout'] = {
     await db.schema.alterTable('tasks').addColumn('dropped', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     await db.schema.alterTable('tasks').addColumn('revoked_at', 'bigint').execute();
     await db.schema.alterTable('tasks').addColumn('finished_at', 'bigint').execute();
-    await db.schema.createIndex('tasks_app_expiry_idx').on('tasks').columns(['app_id', 'expires_at']).execute();
+    // catch-up on connect: an app's live all-users and tag pushes, past the batch pushes that share the table
+    await db.schema.createIndex('tasks_live_idx').on('tasks').columns(['app_id', 'status', 'expires_at']).execute();
 
     await db.schema
       .createTable('task_shards')
