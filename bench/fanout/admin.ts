@@ -40,6 +40,19 @@ export function postJson<T>(url: string, body: unknown, timeoutMs = 60_000): Pro
   });
 }
 
+/** A GET whose answer, whatever its status, is only waited for (a responsiveness probe). */
+export function httpGet(url: string, timeoutMs = 60_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
 /** Tencent's envelope. */
 export interface TimReply {
   ActionStatus: string;

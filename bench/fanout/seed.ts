@@ -107,10 +107,9 @@ export async function seed(dataDir: string, devices: number, log: (s: string) =>
     for (const a of model.ATTRS) an.add(appId, a.slot, a.name, 0);
   });
   insertMeta();
-  const tagNames = Array.from({ length: model.TAG_COUNT }, (_, k) => model.tagName(k));
   // Devices go in in registration-id order, tags and attributes in user-id order ("u_0" < "u_1" <
-  // "u_10" …): each table's primary key then only ever grows at its end, which keeps a large seed
-  // fast.
+  // "u_10" …) and each user's tags in name order: each table's primary key then grows at its end,
+  // which keeps a large seed fast.
   const devicesChunk = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       // registration ids are created in index order, a little apart in time like real sign-ups
@@ -119,12 +118,15 @@ export async function seed(dataDir: string, devices: number, log: (s: string) =>
     }
     dev.flush();
   });
-  const byUser = Array.from({ length: devices }, (_, i) => i).sort((a, b) => (model.userId(a) < model.userId(b) ? -1 : 1));
+  const userIds = Array.from({ length: devices }, (_, i) => model.userId(i));
+  const byUser = Array.from({ length: devices }, (_, i) => i).sort((a, b) => (userIds[a]! < userIds[b]! ? -1 : 1));
+  const tagOrder = Array.from({ length: model.TAG_COUNT }, (_, k) => k).sort((a, b) => (model.tagName(a) < model.tagName(b) ? -1 : 1));
+  const tagNames = tagOrder.map(model.tagName);
   const accountsChunk = db.transaction((from: number, to: number) => {
     for (let j = from; j < to; j++) {
       const i = byUser[j]!;
-      const user = model.userId(i);
-      for (let k = 0; k < model.TAG_COUNT; k++) if (model.hasTag(i, k)) tags.add(appId, user, tagNames[k]);
+      const user = userIds[i]!;
+      for (let n = 0; n < tagOrder.length; n++) if (model.hasTag(i, tagOrder[n]!)) tags.add(appId, user, tagNames[n]);
       for (const a of model.ATTRS) attrs.add(appId, a.slot, user, model.attr(i, a.slot));
     }
     tags.flush();
