@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/index.js';
 import { AccountType } from '../store/audience.js';
+import { yieldToLoop } from '../util/yield.js';
 
 /**
  * The audience of an all-users or tag push, as stored with its task: a boolean expression over tags
@@ -117,8 +118,21 @@ export async function countAudience(db: Kysely<Database>, appId: number, a: Audi
   return Number(r.rows[0]?.n ?? 0);
 }
 
+const ALL_PAGE = 50_000;
+
 /** The audience's registration ids in ascending order: what a task's shards are cut from. */
 export async function resolveAudience(db: Kysely<Database>, appId: number, a: Audience): Promise<string[]> {
+  if ('all' in a) {
+    // Every device of the app: read in pages along the primary key, giving the event loop a turn between them.
+    const out: string[] = [];
+    for (;;) {
+      const after = out.length > 0 ? out[out.length - 1]! : '';
+      const page = await db.selectFrom('devices').select('registration_id').where('app_id', '=', appId).where('registration_id', '>', after).orderBy('registration_id').limit(ALL_PAGE).execute();
+      for (const r of page) out.push(r.registration_id);
+      if (page.length < ALL_PAGE) return out;
+      await yieldToLoop();
+    }
+  }
   const q = await audienceSql(db, appId, a);
   const r = await sql<{ acc: string }>`select acc from (${q}) as a order by acc`.execute(db);
   return r.rows.map((x) => x.acc);

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Router } from '../cluster/index.js';
 import type { Database } from '../store/index.js';
 import { inbox, tasks } from '../store/index.js';
+import { yieldToLoop } from '../util/yield.js';
 import { devicesInAudience } from './audience.js';
 import { BroadcastTask, deliverBroadcastBatch } from './broadcast-batch.js';
 
@@ -53,6 +54,7 @@ export class CatchUp {
           for (const w of list) w.fail(err);
         }
       }
+      await yieldToLoop();
     }
     this.flushing = false;
   }

@@ -6,6 +6,7 @@ import { events, inbox, shards as shardStore } from '../store/index.js';
 import type { ShardRow } from '../store/shards.js';
 import { LossReason } from '../stats/loss-reasons.js';
 import { RateLimiter } from '../util/rate-limiter.js';
+import { yieldToLoop } from '../util/yield.js';
 import { devicesInAudience, resolveAudience } from './audience.js';
 import { deliverBroadcastBatch, type BroadcastTask, type Candidate } from './broadcast-batch.js';
 
@@ -69,6 +70,7 @@ export class Fanout {
       if (candidates.length === 0) continue;
       const r = await deliverBroadcastBatch(this.deps.db, this.deps.router, task, candidates, Date.now());
       if (!r.live) return;
+      await yieldToLoop();
     }
   }
 
@@ -117,6 +119,7 @@ export class Fanout {
       }
       if (done) return true;
       if (stopping()) return false;
+      await yieldToLoop();
     }
   }
 
@@ -143,7 +146,11 @@ export class Fanout {
     return outcome.live;
   }
 
-  /** These devices' details, without the ones the task already decided (served by the live pass or a catch-up). */
+  /**
+   * These devices' details, without the ones the task already decided (served by the live pass or
+   * a catch-up). Without quiet hours or a cap nothing is decided but an inbox row, and the insert
+   * skips those itself, so the lookup is saved.
+   */
   private async undecided(task: BroadcastTask, ids: string[]): Promise<Candidate[]> {
     if (ids.length === 0) return [];
     const found = await this.deps.db
@@ -154,6 +161,7 @@ export class Fanout {
       // devices registered after the push are not its audience
       .where('created_at', '<=', task.createdAt)
       .execute();
+    if (!task.policy.quietHours && !task.policy.dailyLimit) return found;
     const decided = await inbox.decidedFor(this.deps.db, task.appId, [task.taskId], found.map((d) => d.registration_id));
     return found.filter((d) => !decided.has(inbox.decidedKey(task.taskId, d.registration_id)));
   }

@@ -4,6 +4,7 @@ import { randomHex } from '../auth/secrets.js';
 import type { Database } from '../store/index.js';
 import { events, inbox, shards as shardStore, tasks } from '../store/index.js';
 import { LossReason } from '../stats/loss-reasons.js';
+import { yieldToLoop } from '../util/yield.js';
 import { BroadcastTask } from './broadcast-batch.js';
 import type { Fanout } from './fanout.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
@@ -145,6 +146,7 @@ export class TaskRunner {
       }
       for (const [appId, list] of byApp) await router.deliver(appId, list);
       if (due.length < 1000) return;
+      await yieldToLoop();
     }
   }
 }

@@ -44,9 +44,9 @@ export interface GatewayStats {
 export class Gateway implements LocalSessions {
   private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_CLIENT_FRAME, clientTracking: false });
   private sessions = new Set<Session>();
-  private byDevice = new Map<string, Session>();
-  /** Authenticated devices per app, for pushes to a whole app's connected devices. */
-  private byApp = new Map<number, Set<string>>();
+  /** Authenticated sessions by app, then RegistrationID: lookups build no key strings. */
+  private byApp = new Map<number, Map<string, Session>>();
+  private authenticated = 0;
   private sweep: NodeJS.Timeout;
   private authTimeoutMs: number;
   private deadAfterMs: number;
@@ -64,15 +64,15 @@ export class Gateway implements LocalSessions {
   }
 
   get(appId: number, registrationId: string): SessionSink | undefined {
-    return this.byDevice.get(`${appId}:${registrationId}`);
+    return this.byApp.get(appId)?.get(registrationId);
   }
 
   connectedDevices(appId: number): string[] {
-    return [...(this.byApp.get(appId) ?? [])];
+    return [...(this.byApp.get(appId)?.keys() ?? [])];
   }
 
   stats(): GatewayStats {
-    return { connections: this.sessions.size, authenticated: this.byDevice.size };
+    return { connections: this.sessions.size, authenticated: this.authenticated };
   }
 
   async close(): Promise<void> {
@@ -80,8 +80,8 @@ export class Gateway implements LocalSessions {
     clearInterval(this.sweep);
     for (const s of this.sessions) s.close(CloseCode.goingAway, 'server shutting down');
     this.sessions.clear();
-    this.byDevice.clear();
     this.byApp.clear();
+    this.authenticated = 0;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -108,13 +108,12 @@ export class Gateway implements LocalSessions {
   private drop(session: Session): void {
     session.markClosed();
     this.sessions.delete(session);
-    const key = session.key;
-    if (key && this.byDevice.get(key) === session) {
-      this.byDevice.delete(key);
-      const d = session.device!;
-      const set = this.byApp.get(d.appId);
-      set?.delete(d.registrationId);
-      if (set?.size === 0) this.byApp.delete(d.appId);
+    const d = session.device;
+    const devices = d ? this.byApp.get(d.appId) : undefined;
+    if (d && devices?.get(d.registrationId) === session) {
+      devices.delete(d.registrationId);
+      this.authenticated--;
+      if (devices.size === 0) this.byApp.delete(d.appId);
     }
   }
 
@@ -160,12 +159,11 @@ export class Gateway implements LocalSessions {
     if (session.closed) return;
     if (!device) return session.close(CloseCode.authFailed, 'unknown device or wrong credential');
     session.beginResume(device);
-    const key = session.key!;
-    const previous = this.byDevice.get(key);
-    this.byDevice.set(key, session);
-    let appSet = this.byApp.get(device.appId);
-    if (!appSet) this.byApp.set(device.appId, (appSet = new Set()));
-    appSet.add(device.registrationId);
+    let devices = this.byApp.get(device.appId);
+    if (!devices) this.byApp.set(device.appId, (devices = new Map()));
+    const previous = devices.get(device.registrationId);
+    devices.set(device.registrationId, session);
+    if (!previous) this.authenticated++;
     if (previous && previous !== session) previous.close(CloseCode.replaced, 'replaced by a newer connection');
     session.send(readyFrame(device.registrationId, this.deps.heartbeatSeconds, Date.now()));
     try {

@@ -37,10 +37,6 @@ export class Session implements SessionSink {
     this.lastSent = now;
   }
 
-  get key(): string | null {
-    return this.device ? `${this.device.appId}:${this.device.registrationId}` : null;
-  }
-
   get authed(): boolean {
     return this.state === State.Resuming || this.state === State.Live;
   }

@@ -225,6 +225,12 @@ migrations['0003_fanout'] = {
       .execute();
     await db.schema.createIndex('sched_tasks_due_idx').on('sched_tasks').columns(['status', 'sched_at']).execute();
 
+    // Audience resolution reads only these indexes (covering): the tag's or value's accounts, in order.
+    await db.schema.dropIndex('account_tags_tag_idx').execute();
+    await db.schema.createIndex('account_tags_tag_idx').on('account_tags').columns(['app_id', 'tag', 'account']).execute();
+    await db.schema.dropIndex('account_attrs_value_idx').execute();
+    await db.schema.createIndex('account_attrs_value_idx').on('account_attrs').columns(['app_id', 'slot', 'value', 'account']).execute();
+
     // A message waits in an inbox until deliver_after (quiet hours); 0 = now. One row per device and task.
     await db.schema.alterTable('inbox').addColumn('deliver_after', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     await db.schema.dropIndex('inbox_task_idx').execute();
