@@ -55,7 +55,9 @@ function devicesOfApp(c: Compiler): RawBuilder<unknown> {
 function toDevices(c: Compiler, s: AccountSet): RawBuilder<unknown> {
   if (s.kind === AccountType.registrationId) return s.sql;
   const one = c.only === undefined ? sql`` : sql` and d.registration_id in (${sql.join(c.only)})`;
-  return sql`select d.registration_id as acc from (${s.sql}) as s join devices d on d.app_id = ${c.appId} and d.user_id = s.acc${one}`;
+  // CROSS JOIN makes SQLite loop over the (small) account set and probe devices by user; without
+  // statistics it would otherwise scan every device of the app and search the set for each.
+  return sql`select d.registration_id as acc from (${s.sql}) as s cross join devices d where d.app_id = ${c.appId} and d.user_id = s.acc${one}`;
 }
 
 // SQLite does not allow a parenthesised compound member, so each member selects from a subquery.
