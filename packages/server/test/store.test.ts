@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { apps, devices, inbox, openStore, tasks, type Store } from '../src/store/index.js';
+import { allocateSeqs, apps, devices, inbox, openStore, tasks, type Store } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
 
 for (const tdb of await testDatabases()) {
@@ -53,13 +53,13 @@ for (const tdb of await testDatabases()) {
       assert.deepEqual(await devices.findTargets(store.db, appId + 1, ['u1', 'd3']), []);
     });
 
-    test('seqs: consecutive seqs per device, several counts in one call', async () => {
-      const first = await devices.allocateSeqs(store.db, appId, new Map([['d1', 1], ['d2', 3]]));
-      assert.equal(first.get('d1'), 1);
-      assert.equal(first.get('d2'), 3);
-      const second = await devices.allocateSeqs(store.db, appId, new Map([['d1', 2]]));
-      assert.equal(second.get('d1'), 3);
-      assert.equal((await devices.allocateSeqs(store.db, appId, new Map([['nope', 1]]))).size, 0);
+    test('seqs: a block per device from one counter per app, increasing for every device, apps apart', async () => {
+      const first = await allocateSeqs(store.db, appId, new Map([['d1', 1], ['d2', 3]]));
+      assert.deepEqual([...first], [['d1', 1], ['d2', 4]], 'd1 gets 1, d2 gets 2–4');
+      const second = await allocateSeqs(store.db, appId, new Map([['d1', 2]]));
+      assert.equal(second.get('d1'), 6, 'd1 gets 5–6, above everything handed out before');
+      assert.deepEqual([...(await allocateSeqs(store.db, appId + 1, new Map([['d1', 1]])))], [['d1', 1]], 'another app counts on its own');
+      assert.equal((await allocateSeqs(store.db, appId, new Map())).size, 0);
     });
 
     test('MsgRandom: the first claim wins, repeats in the window get its TaskId, after the window a new task may claim it', async () => {

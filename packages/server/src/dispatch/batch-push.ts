@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Delivery, Router } from '../cluster/index.js';
 import type { OfflineChannels } from '../channels/index.js';
 import type { Database } from '../store/index.js';
-import { devices as deviceStore, events, inbox, tasks } from '../store/index.js';
+import { allocateSeqs, devices as deviceStore, events, inbox, tasks } from '../store/index.js';
 import type { InboxRow } from '../store/inbox.js';
 import type { LossRow } from '../store/events.js';
 import { LossReason } from '../stats/loss-reasons.js';
@@ -235,7 +235,7 @@ export class BatchPushAcceptor {
     for (const [appId, list] of byApp) {
       const counts = new Map<string, number>();
       for (const pl of list) for (const t of pl.reachable) counts.set(t.registration_id, (counts.get(t.registration_id) ?? 0) + 1);
-      const last = await deviceStore.allocateSeqs(tx, appId, counts);
+      const last = await allocateSeqs(tx, appId, counts);
       const next = new Map<string, number>();
       for (const [id, top] of last) next.set(id, top - counts.get(id)! + 1);
       for (const pl of list) {

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Delivery, Router } from '../cluster/index.js';
 import type { Database } from '../store/index.js';
-import { dailyPushes, devices as deviceStore, events, inbox, tasks } from '../store/index.js';
+import { allocateSeqs, dailyPushes, events, inbox, tasks } from '../store/index.js';
 import type { TasksTable } from '../store/schema.js';
 import { LossReason } from '../stats/loss-reasons.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
@@ -107,7 +107,7 @@ export async function deliverBroadcastBatch(
   const outcome = await db.transaction().execute(async (tx) => {
     const counts = new Map<string, number>();
     for (const s of d.send) counts.set(s.c.registration_id, 1);
-    const last = await deviceStore.allocateSeqs(tx, task.appId, counts);
+    const last = await allocateSeqs(tx, task.appId, counts);
     const rows = d.send
       .filter((s) => last.has(s.c.registration_id))
       .map((s) => ({

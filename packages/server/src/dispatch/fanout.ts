@@ -34,7 +34,7 @@ function seek(ids: readonly string[], from: string, after: boolean): number {
   return lo;
 }
 
-const LIVE_BATCH = 1000;
+const LIVE_BATCH = 2500;
 
 /**
  * Fan-out of all-users and tag pushes, in two parts:

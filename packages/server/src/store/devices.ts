@@ -126,31 +126,3 @@ export async function findTargets(db: Kysely<Database>, appId: number, accounts:
   for (const d of byId) out.set(d.registration_id, d);
   return [...out.values()];
 }
-
-/**
- * Hands out `count` consecutive inbox seqs to each device: one statement per distinct count
- * (nearly always one). Returns registrationId → the last seq handed out; the device's new seqs are
- * last − count + 1 … last. Devices that no longer exist are absent.
- */
-export async function allocateSeqs(tx: Transaction<Database> | Kysely<Database>, appId: number, counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const byCount = new Map<number, string[]>();
-  for (const [id, n] of counts) {
-    const list = byCount.get(n);
-    if (list) list.push(id);
-    else byCount.set(n, [id]);
-  }
-  for (const [n, ids] of byCount) {
-    for (const part of chunks(ids, 1000)) {
-      const rows = await tx
-        .updateTable('devices')
-        .set((eb) => ({ last_seq: eb('last_seq', '+', n) }))
-        .where('app_id', '=', appId)
-        .where('registration_id', 'in', part)
-        .returning(['registration_id', 'last_seq'])
-        .execute();
-      for (const r of rows) out.set(r.registration_id, Number(r.last_seq));
-    }
-  }
-  return out;
-}

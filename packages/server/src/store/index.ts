@@ -10,3 +10,4 @@ export * as audience from './audience.js';
 export * as shards from './shards.js';
 export * as dailyPushes from './daily-pushes.js';
 export * as sched from './sched.js';
+export { allocateSeqs } from './seqs.js';

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 /**
  * Schema migrations, in code so the single binary carries them. Column types are chosen to mean the
@@ -225,6 +225,14 @@ migrations['0003_fanout'] = {
       .execute();
     await db.schema.createIndex('sched_tasks_due_idx').on('sched_tasks').columns(['status', 'sched_at']).execute();
 
+    // Inbox seqs come from one counter per app, starting above every seq already handed out.
+    await db.schema
+      .createTable('seq_counters')
+      .addColumn('app_id', 'bigint', (c) => c.primaryKey())
+      .addColumn('last_seq', 'bigint', (c) => c.notNull())
+      .execute();
+    await sql`insert into seq_counters (app_id, last_seq) select app_id, max(last_seq) from devices group by app_id`.execute(db);
+
     // Audience resolution reads only these indexes (covering): the tag's or value's accounts, in order.
     await db.schema.dropIndex('account_tags_tag_idx').execute();
     await db.schema.createIndex('account_tags_tag_idx').on('account_tags').columns(['app_id', 'tag', 'account']).execute();
@@ -235,7 +243,8 @@ migrations['0003_fanout'] = {
     await db.schema.alterTable('inbox').addColumn('deliver_after', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     await db.schema.dropIndex('inbox_task_idx').execute();
     await db.schema.createIndex('inbox_task_device_uq').unique().on('inbox').columns(['app_id', 'task_id', 'registration_id']).execute();
-    await db.schema.createIndex('inbox_deferred_idx').on('inbox').columns(['deliver_after']).execute();
+    // partial: only the few rows held for quiet hours are indexed
+    await db.schema.createIndex('inbox_deferred_idx').on('inbox').column('deliver_after').where(sql.ref('deliver_after'), '>', 0).execute();
   },
 };
 

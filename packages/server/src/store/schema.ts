@@ -34,7 +34,7 @@ export interface DevicesTable {
   notification_permission: string | null;
   /** sha256 of the device credential; the credential itself is never stored. */
   credential_hash: string;
-  /** Highest inbox seq handed out to this device. */
+  /** Unused since seqs come from the app's counter (seq_counters); kept for older stores. */
   last_seq: number;
   created_at: number;
   updated_at: number;
@@ -183,6 +183,12 @@ export interface SchedTasksTable {
   created_at: number;
 }
 
+export interface SeqCountersTable {
+  app_id: number;
+  /** The last inbox seq handed out in this app. */
+  last_seq: number;
+}
+
 export interface Database {
   apps: AppsTable;
   devices: DevicesTable;
@@ -199,4 +205,5 @@ export interface Database {
   loss_counts: LossCountsTable;
   daily_pushes: DailyPushesTable;
   sched_tasks: SchedTasksTable;
+  seq_counters: SeqCountersTable;
 }
