@@ -35,6 +35,7 @@ function seek(ids: readonly string[], from: string, after: boolean): number {
 }
 
 const LIVE_BATCH = 2500;
+const LIVE_BATCHES_PER_TURN = 4;
 
 /**
  * Fan-out of all-users and tag pushes, in two parts:
@@ -70,7 +71,8 @@ export class Fanout {
       if (candidates.length === 0) continue;
       const r = await deliverBroadcastBatch(this.deps.db, this.deps.router, task, candidates, Date.now());
       if (!r.live) return;
-      await yieldToLoop();
+      // Connected devices come before acks and HTTP, but not for longer than a few batches at a time.
+      if ((i / LIVE_BATCH) % LIVE_BATCHES_PER_TURN === LIVE_BATCHES_PER_TURN - 1) await yieldToLoop();
     }
   }
 
