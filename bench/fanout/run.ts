@@ -22,6 +22,7 @@ import { measureBare, measureHerald, type FanoutConfig, type HeraldRun, type Kin
 import * as model from './model.js';
 import { aims, printReport } from './report.js';
 import type { SeedInfo } from './seed.js';
+import { numberOption } from '../options.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -39,11 +40,7 @@ const { values: argv } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
   },
 });
-const num = (name: keyof typeof argv, min: number, max: number): number => {
-  const v = Number(argv[name]);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name} must be an integer in ${min}..${max}`);
-  return v;
-};
+const num = (name: keyof typeof argv, min: number, max: number): number => numberOption(argv, name, min, max, true);
 const PER_CLIENT = 10_000; // connections per client process, under its 20,000 open files
 const devices = num('devices', 100, 9_999_999); // registration ids have 7 digits
 // Every connected device is also one open file in the server process, which may hold 20,000 in all.

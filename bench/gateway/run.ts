@@ -14,6 +14,7 @@ import { killAll } from './child.js';
 import { measure, resultsDir, type BenchConfig, type Kind, type RunResult } from './measure.js';
 import { provenance, serverSourceHash } from './provenance.js';
 import { aims, fmt, printReport } from './report.js';
+import { numberOption } from '../options.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -28,11 +29,7 @@ const { values: argv } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
   },
 });
-const num = (name: keyof typeof argv, min: number, max: number): number => {
-  const v = Number(argv[name]);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be a number in ${min}..${max}`);
-  return v;
-};
+const num = (name: keyof typeof argv, min: number, max: number): number => numberOption(argv, name, min, max);
 const PER_CLIENT = 5000; // connections per client process, well under its 20,000 open files
 const devices = num('devices', 10, 19_000); // the server holds one file per device; the hard limit is 20,000
 const cfg: BenchConfig = {
