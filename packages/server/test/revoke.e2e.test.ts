@@ -84,5 +84,27 @@ for (const db of await testDatabases()) {
       assert.equal((await call(app, 'revoke', { TaskId: old.TaskId })).ErrorCode, 90052);
       for (const c of conns) c.close();
     });
+
+    test('a device that got the push and was away when it was recalled is told when it reconnects, once', async () => {
+      const app = await h.createApp('away');
+      const d = await makeDevice(h.url, app);
+      const c = await ackingDevice(h.url, app, d);
+      const r = await call(app, 'push', broadcastBody({}, { PushFlag: 1 }));
+      await c.waitFor((f) => f.t === 'msg' && f.id === r.TaskId);
+      await eventually(() => h.herald.store.db.selectFrom('inbox').select('seq').where('task_id', '=', r.TaskId).where('acked_at', 'is not', null).executeTakeFirst());
+      c.close();
+      await c.waitClosed();
+      await eventually(async () => (await h.herald.router.online(app.sdkAppId, [d.registrationId])).size === 0);
+      assert.equal((await call(app, 'revoke', { TaskId: r.TaskId })).ActionStatus, 'OK');
+      const back = await ackingDevice(h.url, app, d);
+      await back.waitFor((f) => f.t === 'revoke' && f.id === r.TaskId);
+      assert.equal(back.msgs().length, 0, 'the recalled message itself is not sent again');
+      back.close();
+      await back.waitClosed();
+      const again = await ackingDevice(h.url, app, d);
+      await sleep(300);
+      assert.equal(again.frames.filter((f) => f.t === 'revoke').length, 0, 'told once');
+      again.close();
+    });
   });
 }

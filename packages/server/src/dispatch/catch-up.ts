@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Router } from '../cluster/index.js';
 import type { Database } from '../store/index.js';
 import { inbox, tasks } from '../store/index.js';
+import { revokeFrame } from '../gateway/index.js';
 import { yieldToLoop } from '../util/yield.js';
 import { devicesInAudience } from './audience.js';
 import { BroadcastTask, deliverBroadcastBatch } from './broadcast-batch.js';
@@ -59,7 +60,24 @@ export class CatchUp {
     this.flushing = false;
   }
 
+  /** Recalls of messages these devices had already got, made while they were away. */
+  private async tellRecalls(appId: number, ids: string[]): Promise<void> {
+    const pending = await inbox.pendingRecalls(this.db, appId, ids);
+    if (pending.length === 0) return;
+    const byTask = new Map<string, string[]>();
+    for (const p of pending) {
+      const list = byTask.get(p.task_id);
+      if (list) list.push(p.registration_id);
+      else byTask.set(p.task_id, [p.registration_id]);
+    }
+    for (const [taskId, devices] of byTask) {
+      await this.router.broadcastControl(appId, devices, revokeFrame(taskId));
+      await inbox.clearRecallPending(this.db, appId, taskId, devices);
+    }
+  }
+
   private async catchUp(appId: number, ids: string[], now = Date.now()): Promise<void> {
+    await this.tellRecalls(appId, ids);
     const devices = await this.db
       .selectFrom('devices')
       .select(['registration_id', 'user_id', 'locale', 'time_zone', 'created_at'])

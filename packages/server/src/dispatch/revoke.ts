@@ -40,6 +40,7 @@ export async function revokeTask(deps: RevokeDeps, appId: number, taskId: string
     if (!(await tasks.transition(tx, appId, taskId, RECALLABLE, 'revoked', { revoked_at: now }))) return null;
     const rows = await inbox.rowsOfTask(tx, appId, taskId);
     const unacked = await inbox.deleteUnackedOfTask(tx, appId, taskId);
+    await inbox.markRecallPending(tx, appId, taskId);
     const r = LossReason.recalled;
     let neverSent = 0;
     if (task.audience !== null && task.status !== 'expired') {
@@ -58,9 +59,12 @@ export async function revokeTask(deps: RevokeDeps, appId: number, taskId: string
   });
   if (!result) return { ok: false, reason: 'already_recalled' };
 
-  // Every device that was handed the message may be showing it: tell the connected ones.
+  // Every device that was handed the message may be showing it: tell the connected ones now; the
+  // others that had acked it are told when they connect (catch-up.ts).
   const ids = result.rows.map((x) => x.registration_id);
   await deps.router.broadcastControl(appId, ids, revokeFrame(taskId));
+  const connected = await deps.router.online(appId, result.rows.filter((x) => x.acked_at !== null).map((x) => x.registration_id));
+  await inbox.clearRecallPending(db, appId, taskId, [...connected]);
   await deps.offline.recall?.({ appId, taskId, info });
   return { ok: true, recalled: result.recalled, notified: ids.length };
 }

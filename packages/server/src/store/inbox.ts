@@ -81,6 +81,29 @@ export async function rowsOfTask(db: Kysely<Database> | Transaction<Database>, a
   return db.selectFrom('inbox').select(['registration_id', 'seq', 'acked_at']).where('app_id', '=', appId).where('task_id', '=', taskId).execute();
 }
 
+/** Marks a recalled task's acked rows: those devices are told when they next connect. */
+export async function markRecallPending(tx: Transaction<Database>, appId: number, taskId: string): Promise<void> {
+  await tx.updateTable('inbox').set({ recall_pending: 1 }).where('app_id', '=', appId).where('task_id', '=', taskId).where('acked_at', 'is not', null).execute();
+}
+
+/** Devices that have been told about a recall. */
+export async function clearRecallPending(db: Kysely<Database>, appId: number, taskId: string | null, registrationIds: readonly string[]): Promise<void> {
+  for (const part of chunks(registrationIds, 500)) {
+    let q = db.updateTable('inbox').set({ recall_pending: 0 }).where('app_id', '=', appId).where('registration_id', 'in', part).where('recall_pending', '=', 1);
+    if (taskId !== null) q = q.where('task_id', '=', taskId);
+    await q.execute();
+  }
+}
+
+/** Recalls these devices have not been told about, as (device, task) pairs. */
+export async function pendingRecalls(db: Kysely<Database>, appId: number, registrationIds: readonly string[]): Promise<{ registration_id: string; task_id: string }[]> {
+  const out: { registration_id: string; task_id: string }[] = [];
+  for (const part of chunks(registrationIds, 500)) {
+    out.push(...(await db.selectFrom('inbox').select(['registration_id', 'task_id']).where('app_id', '=', appId).where('registration_id', 'in', part).where('recall_pending', '=', 1).execute()));
+  }
+  return out;
+}
+
 /** Removes a task's unacked rows (a recall); returns how many. */
 export async function deleteUnackedOfTask(tx: Transaction<Database>, appId: number, taskId: string): Promise<number> {
   const r = await tx.deleteFrom('inbox').where('app_id', '=', appId).where('task_id', '=', taskId).where('acked_at', 'is', null).executeTakeFirst();

@@ -241,6 +241,8 @@ migrations['0003_fanout'] = {
 
     // A message waits in an inbox until deliver_after (quiet hours); 0 = now. One row per device and task.
     await db.schema.alterTable('inbox').addColumn('deliver_after', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    // 1 = the message was recalled after the device got it, and the device has not been told yet
+    await db.schema.alterTable('inbox').addColumn('recall_pending', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     await db.schema.dropIndex('inbox_task_idx').execute();
     await db.schema.createIndex('inbox_task_device_uq').unique().on('inbox').columns(['app_id', 'task_id', 'registration_id']).execute();
     // partial: only the few rows held for quiet hours are indexed

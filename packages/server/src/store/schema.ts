@@ -90,6 +90,8 @@ export interface InboxTable {
   acked_at: number | null;
   /** Not before this time (quiet hours); 0 = at once. */
   deliver_after: Generated<number>;
+  /** 1 when the message was recalled after this device acked it and the device still has to be told. */
+  recall_pending: Generated<number>;
 }
 
 export interface LossesTable {
