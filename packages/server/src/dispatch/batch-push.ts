@@ -9,6 +9,7 @@ import { LossReason } from '../stats/loss-reasons.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
 import type { OfflinePushInfo } from './offline-push-info.js';
 import { newTaskId } from './task-id.js';
+import { groupBy } from '../util/group-by.js';
 
 export interface BatchPushRequest {
   from: string;
@@ -226,13 +227,7 @@ export class BatchPushAcceptor {
 
     // Seqs: a device targeted by several requests of the flush gets consecutive seqs, in request order.
     const rows: InboxRow[] = [];
-    const byApp = new Map<number, Planned[]>();
-    for (const pl of fresh) {
-      const list = byApp.get(pl.p.appId);
-      if (list) list.push(pl);
-      else byApp.set(pl.p.appId, [pl]);
-    }
-    for (const [appId, list] of byApp) {
+    for (const [appId, list] of groupBy(fresh, (pl) => pl.p.appId)) {
       const counts = new Map<string, number>();
       for (const pl of list) for (const t of pl.reachable) counts.set(t.registration_id, (counts.get(t.registration_id) ?? 0) + 1);
       const last = await allocateSeqs(tx, appId, counts);

@@ -6,6 +6,7 @@ import { revokeFrame } from '../gateway/index.js';
 import { yieldToLoop } from '../util/yield.js';
 import { devicesInAudience } from './audience.js';
 import { BroadcastTask, deliverBroadcastBatch } from './broadcast-batch.js';
+import { groupBy } from '../util/group-by.js';
 
 interface Waiting {
   appId: number;
@@ -41,13 +42,7 @@ export class CatchUp {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_PER_FLUSH);
-      const byApp = new Map<number, Waiting[]>();
-      for (const w of batch) {
-        const list = byApp.get(w.appId);
-        if (list) list.push(w);
-        else byApp.set(w.appId, [w]);
-      }
-      for (const [appId, list] of byApp) {
+      for (const [appId, list] of groupBy(batch, (w) => w.appId)) {
         try {
           await this.catchUp(appId, [...new Set(list.map((w) => w.registrationId))]);
           for (const w of list) w.done();
@@ -64,13 +59,8 @@ export class CatchUp {
   private async tellRecalls(appId: number, ids: string[]): Promise<void> {
     const pending = await inbox.pendingRecalls(this.db, appId, ids);
     if (pending.length === 0) return;
-    const byTask = new Map<string, string[]>();
-    for (const p of pending) {
-      const list = byTask.get(p.task_id);
-      if (list) list.push(p.registration_id);
-      else byTask.set(p.task_id, [p.registration_id]);
-    }
-    for (const [taskId, devices] of byTask) {
+    for (const [taskId, rows] of groupBy(pending, (p) => p.task_id)) {
+      const devices = rows.map((p) => p.registration_id);
       await this.router.broadcastControl(appId, devices, revokeFrame(taskId));
       await inbox.clearRecallPending(this.db, appId, taskId, devices);
     }

@@ -8,6 +8,7 @@ import { yieldToLoop } from '../util/yield.js';
 import { BroadcastTask } from './broadcast-batch.js';
 import type { Fanout } from './fanout.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
+import { groupBy } from '../util/group-by.js';
 
 export interface TaskRunnerDeps {
   db: Kysely<Database>;
@@ -136,15 +137,14 @@ export class TaskRunner {
       if (due.length === 0) return;
       await inbox.releaseDeferred(db, due);
       const renderers = new Map<string, FrameRenderer>();
-      const byApp = new Map<number, Delivery[]>();
-      for (const m of due) {
-        let r = renderers.get(m.task_id);
-        if (!r) renderers.set(m.task_id, (r = new FrameRenderer(m.task_id, JSON.parse(m.message) as StoredMessage)));
-        let list = byApp.get(m.app_id);
-        if (!list) byApp.set(m.app_id, (list = []));
-        list.push({ registrationId: m.registration_id, seq: Number(m.seq), frame: r.frame(Number(m.seq), m.locale) });
+      for (const [appId, list] of groupBy(due, (m) => m.app_id)) {
+        const deliveries: Delivery[] = list.map((m) => {
+          let r = renderers.get(m.task_id);
+          if (!r) renderers.set(m.task_id, (r = new FrameRenderer(m.task_id, JSON.parse(m.message) as StoredMessage)));
+          return { registrationId: m.registration_id, seq: Number(m.seq), frame: r.frame(Number(m.seq), m.locale) };
+        });
+        await router.deliver(appId, deliveries);
       }
-      for (const [appId, list] of byApp) await router.deliver(appId, list);
       if (due.length < 1000) return;
       await yieldToLoop();
     }

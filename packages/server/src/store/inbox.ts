@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { Database, InboxTable } from './schema.js';
 import { chunks } from '../util/chunks.js';
+import { groupBy } from '../util/group-by.js';
 
 export type InboxRow = Insertable<InboxTable>;
 
@@ -147,15 +148,7 @@ function keysIn(keys: readonly { registrationId: string; seq: number }[]): RawBu
   return sql<boolean>`(registration_id, seq) in (values ${sql.join(keys.map((k) => sql`(${k.registrationId}, cast(${k.seq} as bigint))`))})`;
 }
 
-function byApp<T extends { appId: number }>(items: readonly T[]): Map<number, T[]> {
-  const out = new Map<number, T[]>();
-  for (const it of items) {
-    const list = out.get(it.appId);
-    if (list) list.push(it);
-    else out.set(it.appId, [it]);
-  }
-  return out;
-}
+const byApp = <T extends { appId: number }>(items: readonly T[]): Map<number, T[]> => groupBy(items, (it) => it.appId);
 
 /** Marks many devices' messages reached: one statement per app and 400 keys. */
 export async function markAcked(db: Kysely<Database>, acks: readonly AckKey[], now: number): Promise<void> {

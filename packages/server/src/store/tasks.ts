@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import { chunks } from '../util/chunks.js';
 import type { Database, TasksTable } from './schema.js';
+import { groupBy } from '../util/group-by.js';
 
 export type TaskRow = Insertable<TasksTable>;
 
@@ -10,13 +11,8 @@ export async function insertTasks(tx: Transaction<Database> | Kysely<Database>, 
 
 /** Moves many tasks from one status to another in one statement per app. */
 export async function setStatusMany(db: Kysely<Database>, keys: readonly { appId: number; taskId: string }[], from: string, to: string): Promise<void> {
-  const byApp = new Map<number, string[]>();
-  for (const k of keys) {
-    const list = byApp.get(k.appId);
-    if (list) list.push(k.taskId);
-    else byApp.set(k.appId, [k.taskId]);
-  }
-  for (const [appId, ids] of byApp) {
+  for (const [appId, list] of groupBy(keys, (k) => k.appId)) {
+    const ids = list.map((k) => k.taskId);
     await db.updateTable('tasks').set({ status: to }).where('app_id', '=', appId).where('task_id', 'in', ids).where('status', '=', from).execute();
   }
 }
