@@ -73,6 +73,23 @@ describe('herald CLI', () => {
     assert.match(list.stdout, new RegExp(`${v.sdkAppId}\\s+shop`));
   });
 
+  test('cert add makes a Web Push certificate with a VAPID key pair; cert list shows it masked; cert remove', async () => {
+    const app = JSON.parse((await run(['app', 'create', '--name', 'web', '--json'], env)).stdout);
+    const added = await run(['cert', 'add', '--sdkappid', String(app.sdkAppId), '--vendor', 'webpush', '--name', 'site', '--subject', 'mailto:ops@example.com'], env);
+    assert.equal(added.code, 0, added.stderr);
+    const view = JSON.parse(added.stdout);
+    assert.equal(view.certId, 1);
+    assert.equal(Buffer.from(view.config.publicKey, 'base64url').length, 65);
+    assert.match(view.config.privateKey, /^\*{4}/);
+    const list = await run(['cert', 'list', '--sdkappid', String(app.sdkAppId)], env);
+    assert.deepEqual(JSON.parse(list.stdout).map((c: any) => [c.certId, c.vendor, c.config.publicKey]), [[1, 'webpush', view.config.publicKey]]);
+    const bad = await run(['cert', 'add', '--sdkappid', String(app.sdkAppId), '--vendor', 'oppo', '--name', 'o'], env);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Config\.appKey/);
+    assert.equal((await run(['cert', 'remove', '--sdkappid', String(app.sdkAppId), '--id', '1'], env)).code, 0);
+    assert.deepEqual(JSON.parse((await run(['cert', 'list', '--sdkappid', String(app.sdkAppId)], env)).stdout), []);
+  });
+
   test('usersig prints a UserSig that verifies', async () => {
     const r = await run(['usersig', '--sdkappid', '1400000001', '--identifier', 'administrator', '--key', 'k3y', '--expire', '600'], env);
     assert.equal(r.code, 0, r.stderr);

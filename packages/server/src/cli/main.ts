@@ -3,7 +3,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { genUserSig } from '../auth/usersig.js';
 import { loadConfig } from '../config.js';
 import { startHerald } from '../herald.js';
-import { apps, openStore } from '../store/index.js';
+import fs from 'node:fs';
+import { CERT_VENDORS } from '../channels/certificates.js';
+import { isCertVendor, saveCertificate, viewOf } from '../channels/certificate-service.js';
+import { apps, certificates, openStore } from '../store/index.js';
 import { callAdmin } from './admin-request.js';
 import { firstStartBanner } from './banner.js';
 import { listenAsDevice } from './device-listen.js';
@@ -107,6 +110,40 @@ program
     const reply = await callAdmin({ server: o.server, sdkAppId: o.sdkappid, identifier: o.identifier, secretKey }, audience === 'to' ? 'batch' : 'push', body);
     process.stdout.write(JSON.stringify(reply) + '\n');
     if (reply.ActionStatus !== 'OK') process.exitCode = 1;
+  });
+
+const cert = program.command('cert').description("manage an app's vendor certificates (credentials); secrets are shown masked");
+cert
+  .command('add')
+  .description('add a certificate, or replace one with --id; a webpush certificate without keys gets a new VAPID key pair')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .requiredOption('--vendor <vendor>', CERT_VENDORS.join(' | '))
+  .requiredOption('--name <name>', 'a name to recognise it by')
+  .option('--config <file>', "the vendor's credentials as a JSON file (docs/api.md), - for standard input")
+  .option('--subject <url>', 'webpush: the VAPID subject, mailto: or https:')
+  .option('--id <n>', 'replace this certificate', int)
+  .action(async (o: { sdkappid: number; vendor: string; name: string; config?: string; subject?: string; id?: number }) => {
+    if (!isCertVendor(o.vendor)) throw new InvalidArgumentError(`--vendor must be one of ${CERT_VENDORS.join(', ')}`);
+    const vendor = o.vendor;
+    const text = o.config === undefined ? '{}' : o.config === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(o.config, 'utf8');
+    const config = { ...(JSON.parse(text) as Record<string, unknown>), ...(o.subject ? { subject: o.subject } : {}) };
+    const r = await withStore((s) => saveCertificate(s.db, o.sdkappid, { certId: o.id, vendor, name: o.name, config }));
+    if (!r.ok) throw new Error(r.message);
+    process.stdout.write(JSON.stringify(r.view, null, 2) + '\n');
+  });
+cert
+  .command('list')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .action(async (o: { sdkappid: number }) => {
+    const rows = await withStore((s) => certificates.listCertificates(s.db, o.sdkappid));
+    process.stdout.write(JSON.stringify(rows.map(viewOf), null, 2) + '\n');
+  });
+cert
+  .command('remove')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .requiredOption('--id <n>', 'certificate id', int)
+  .action(async (o: { sdkappid: number; id: number }) => {
+    if (!(await withStore((s) => certificates.deleteCertificate(s.db, o.sdkappid, o.id)))) throw new Error(`no certificate ${o.id}`);
   });
 
 const device = program.command('device').description('act as a device');

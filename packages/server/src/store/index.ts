@@ -11,3 +11,4 @@ export * as shards from './shards.js';
 export * as dailyPushes from './daily-pushes.js';
 export * as sched from './sched.js';
 export { allocateSeqs } from './seqs.js';
+export * as certificates from './certificates.js';

@@ -250,6 +250,23 @@ migrations['0003_fanout'] = {
   },
 };
 
+migrations['0004_certificates'] = {
+  async up(db: Kysely<unknown>) {
+    // Vendor credentials per app; `cert_id` is what devices report as their certificate id.
+    await db.schema
+      .createTable('certificates')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('cert_id', 'bigint', (c) => c.notNull())
+      .addColumn('vendor', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('config', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('certificates_pk', ['app_id', 'cert_id'])
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** `schema`: the PostgreSQL schema Herald's tables live in, so the migrator looks for its own tables there and not in a neighbour's. */

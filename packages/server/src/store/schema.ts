@@ -191,6 +191,17 @@ export interface SeqCountersTable {
   last_seq: number;
 }
 
+export interface CertificatesTable {
+  app_id: number;
+  cert_id: number;
+  vendor: string;
+  name: string;
+  /** JSON: the vendor's credentials (channels/certificates.ts), secrets included. */
+  config: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   apps: AppsTable;
   devices: DevicesTable;
@@ -208,4 +219,5 @@ export interface Database {
   daily_pushes: DailyPushesTable;
   sched_tasks: SchedTasksTable;
   seq_counters: SeqCountersTable;
+  certificates: CertificatesTable;
 }

@@ -2,6 +2,7 @@ import { getAttr, getAttrName, removeAttr, setAttr, setAttrName } from './attrs.
 import { batchCommand } from './batch.js';
 import { addTag, clearAllTags, getTag, removeTag } from './tags.js';
 import type { AdminCommand } from './context.js';
+import { deleteCertificate, getCertificates, setCertificate } from './certificates.js';
 import { pushCommand } from './push.js';
 import { revokeCommand } from './revoke.js';
 import { addSchedTask, deleteSchedTask, getSchedTask, listSchedTask, modifySchedTask } from './sched.js';
@@ -22,6 +23,9 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   get_push_task: getPushTask,
   set_push_settings: setPushSettings,
   get_push_settings: getPushSettings,
+  set_certificate: setCertificate,
+  get_certificates: getCertificates,
+  delete_certificate: deleteCertificate,
   set_attr_name: setAttrName,
   get_attr_name: getAttrName,
   set_attr: setAttr,

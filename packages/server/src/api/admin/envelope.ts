@@ -58,6 +58,8 @@ export const TimCode = {
   recallNeedsInfo: 90053,
   /** Herald's: a scheduled task that has fired or is firing can no longer change. */
   schedNotPending: 90090,
+  /** Herald's: no certificate with this id in this app. */
+  noSuchCertificate: 90091,
   bodyTooLarge: 90056,
   dataIdTooLong: 90057,
   internal: 91000,

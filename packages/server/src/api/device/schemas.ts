@@ -21,15 +21,36 @@ const Mutable = {
   notificationPermission: z.enum(['granted', 'denied', 'default']).optional(),
 };
 
+/** A browser's PushSubscription as `toJSON()` gives it (RFC 8030 endpoint, RFC 8291 keys). */
+export const WebPushSubscription = z.object({
+  endpoint: z.url().refine((u) => u.startsWith('https://') || u.startsWith('http://127.') || u.startsWith('http://localhost'), 'endpoint must be https'),
+  keys: z.object({ p256dh: z.string().regex(/^[A-Za-z0-9_-]{80,100}={0,2}$/, 'keys.p256dh must be a base64url P-256 public key'), auth: z.string().regex(/^[A-Za-z0-9_-]{16,24}={0,2}$/, 'keys.auth must be a base64url 16-byte secret') }),
+  expirationTime: z.number().nullable().optional(),
+});
+
+/** A Web Push token is the subscription itself, as JSON text, sent with vendor `webpush`. */
+function checkWebPushToken(b: { vendor?: string | null; token?: string | null }, ctx: z.RefinementCtx): void {
+  if (b.vendor !== 'webpush' || typeof b.token !== 'string') return;
+  let json: unknown;
+  try {
+    json = JSON.parse(b.token);
+  } catch {
+    ctx.addIssue({ code: 'custom', path: ['token'], message: 'a webpush token must be the PushSubscription as JSON' });
+    return;
+  }
+  const r = WebPushSubscription.safeParse(json);
+  if (!r.success) ctx.addIssue({ code: 'custom', path: ['token', ...r.error.issues[0]!.path.map(String)], message: r.error.issues[0]!.message });
+}
+
 export const RegisterBody = z.object({
   ...Mutable,
   installId: z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, 'installId must be 8–128 characters of A-Z a-z 0-9 . _ : -'),
   registrationId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'registrationId must be 1–128 characters of A-Z a-z 0-9 . _ : @ -').optional(),
   platform: Platform,
-});
+}).superRefine(checkWebPushToken);
 export type RegisterBody = z.infer<typeof RegisterBody>;
 
-export const UpdateBody = z.object(Mutable);
+export const UpdateBody = z.object(Mutable).superRefine(checkWebPushToken);
 export type UpdateBody = z.infer<typeof UpdateBody>;
 
 export const BindBody = z.object({

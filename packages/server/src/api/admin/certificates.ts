@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { CERT_VENDORS } from '../../channels/certificates.js';
+import { saveCertificate, viewOf, type CertificateView } from '../../channels/certificate-service.js';
+import { certificates } from '../../store/index.js';
+import type { AdminCommand } from './context.js';
+import { TimCode, TimError } from './envelope.js';
+import { parseBody } from './input.js';
+
+/**
+ * Herald's certificate commands (Tencent manages these in its console): `set_certificate`,
+ * `get_certificates`, `delete_certificate`. Secrets are stored and never returned in full.
+ */
+const CertId = z.number().int().positive();
+const SetBody = z.object({
+  CertId: CertId.optional(),
+  Vendor: z.enum(CERT_VENDORS as [string, ...string[]]),
+  Name: z.string().min(1).max(100),
+  Config: z.record(z.string(), z.unknown()),
+});
+const GetBody = z.object({ CertId: CertId.optional() });
+const DeleteBody = z.object({ CertId: CertId });
+
+const out = (v: CertificateView) => ({ CertId: v.certId, Vendor: v.vendor, Name: v.name, Config: v.config, CreateTime: Math.floor(v.createdAt / 1000), UpdateTime: Math.floor(v.updatedAt / 1000) });
+
+export const setCertificate: AdminCommand = {
+  adminCode: TimCode.pushNeedAdmin,
+  async handle(caller, body, deps) {
+    const b = parseBody(SetBody, body);
+    const r = await saveCertificate(deps.db, caller.app.sdkAppId, { certId: b.CertId, vendor: b.Vendor as (typeof CERT_VENDORS)[number], name: b.Name, config: b.Config });
+    if (!r.ok) throw new TimError(r.reason === 'not_found' ? TimCode.noSuchCertificate : TimCode.jsonParse, r.message);
+    return { CertId: r.view.certId, Certificate: out(r.view) };
+  },
+};
+
+export const getCertificates: AdminCommand = {
+  adminCode: TimCode.pushNeedAdmin,
+  async handle(caller, body, deps) {
+    const b = parseBody(GetBody, body);
+    const rows = await certificates.listCertificates(deps.db, caller.app.sdkAppId);
+    const picked = b.CertId === undefined ? rows : rows.filter((r) => Number(r.cert_id) === b.CertId);
+    if (b.CertId !== undefined && picked.length === 0) throw new TimError(TimCode.noSuchCertificate, `no certificate ${b.CertId}`);
+    return { Certificates: picked.map((r) => out(viewOf(r))) };
+  },
+};
+
+export const deleteCertificate: AdminCommand = {
+  adminCode: TimCode.pushNeedAdmin,
+  async handle(caller, body, deps) {
+    const b = parseBody(DeleteBody, body);
+    if (!(await certificates.deleteCertificate(deps.db, caller.app.sdkAppId, b.CertId))) throw new TimError(TimCode.noSuchCertificate, `no certificate ${b.CertId}`);
+    return {};
+  },
+};
