@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { buildApi } from './api/server.js';
 import { Metrics } from './api/metrics.js';
-import { inboxOnly, type OfflineChannels } from './channels/index.js';
+import type { OfflineChannels } from './channels/index.js';
+import { VendorChannels } from './channels/vendor-channels.js';
+import { webPushAdapter } from './channels/webpush.js';
 import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
 import { fireScheduled } from './api/admin/sched.js';
@@ -75,11 +77,13 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     kick: (a, id, c, r) => router.kick(a, id, c, r),
     close: () => router.close(),
   };
+  const vendors = opts.offline ? undefined : new VendorChannels(db, { webpush: webPushAdapter }, (err) => onError(err, 'offline channel'));
+  const offline = opts.offline ?? vendors!;
   const routed = new Batcher<{ appId: number; taskId: string }>((keys) => tasks.setStatusMany(db, keys, 'accepted', 'routed'), (err) => onError(err, 'task status write'), 50);
   const push = new BatchPushAcceptor({
     db,
     router: lateRouter,
-    offline: opts.offline ?? inboxOnly,
+    offline,
     defaultExpireSeconds: config.defaultExpireSeconds,
     msgRandomWindowSeconds: config.msgRandomWindowSeconds,
     markRouted: (appId, taskId) => routed.add({ appId, taskId }),
@@ -87,7 +91,6 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   });
   const owner = `${process.pid}-${randomHex(4)}`;
   const leaseMs = config.taskLeaseSeconds * 1000;
-  const offline = opts.offline ?? inboxOnly;
   const fanout = new Fanout({ db, router: lateRouter, offline, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize });
   const adminDeps: AdminDeps = {
     db,
@@ -181,7 +184,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       await api.close();
       await push.idle();
       await runner.stop();
-      await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush()]);
+      await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush(), vendors?.flush()]);
       await router.close();
       await store.close();
     },

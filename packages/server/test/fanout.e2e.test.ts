@@ -63,7 +63,7 @@ for (const db of await testDatabases()) {
       await sleep(200);
       assert.equal(got(later, r.TaskId).length, 0);
       const t = await task(app, r.TaskId);
-      assert.deepEqual(t.Losses.map((l: any) => [l.ErrCode, l.Count]), [[-3, 3]]);
+      assert.deepEqual(t.Losses.filter((l: any) => l.ErrCode === -3).map((l: any) => l.Count), [3]);
       c.close();
       later.close();
     });
@@ -173,7 +173,7 @@ for (const db of await testDatabases()) {
       const cb = await online(app, b);
       await sleep(200);
       assert.equal(got(cb, r.TaskId).length, 0);
-      assert.deepEqual((await task(app, r.TaskId)).Losses.map((l: any) => [l.ErrCode, l.Count]), [[-8, 1]]);
+      assert.deepEqual((await task(app, r.TaskId)).Losses.filter((l: any) => l.ErrCode === -8).map((l: any) => l.Count), [1]);
       ca.close();
       cb.close();
     });

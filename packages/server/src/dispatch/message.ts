@@ -22,7 +22,7 @@ export interface DeviceMessage {
 }
 
 /** The message in the language chosen for a device (undefined: the push's default Title/Desc). */
-function deviceMessage(msg: StoredMessage, lang: LanguageContent | undefined): DeviceMessage {
+export function deviceMessage(msg: StoredMessage, lang: LanguageContent | undefined): DeviceMessage {
   const out: DeviceMessage = {
     title: lang?.Title ?? msg.info.Title ?? '',
     desc: lang?.Desc ?? msg.info.Desc ?? '',

@@ -1,0 +1,1 @@
+export { WebPushEmulator, type ReceivedPush, type WebPushSubscriptionJson, type Failure } from './webpush.js';

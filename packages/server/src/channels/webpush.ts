@@ -1,0 +1,88 @@
+import webpush from 'web-push';
+import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+
+/** Push services need not take more than 4,096 bytes of body: 3,993 of plaintext (RFC 8291 §4). */
+const MAX_PLAINTEXT = 3993;
+const CONCURRENCY = 64;
+
+interface WebPushConfig {
+  publicKey: string;
+  privateKey: string;
+  subject: string;
+}
+
+/**
+ * Web Push (RFC 8030, RFC 8291, RFC 8292). The `web-push` library encrypts (aes128gcm) and signs
+ * (VAPID); the request itself goes out on fetch, whose pool keeps connections to each push
+ * service open, where the library would open one per message.
+ */
+export const webPushAdapter: VendorAdapter = {
+  async send(config, message: VendorMessage, targets: readonly VendorTarget[]): Promise<VendorResult[]> {
+    const c = config as unknown as WebPushConfig;
+    const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
+    const out: VendorResult[] = [];
+    for (let i = 0; i < targets.length; i += CONCURRENCY) {
+      out.push(...(await Promise.all(targets.slice(i, i + CONCURRENCY).map((t) => sendOne(c, message, t, ttl)))));
+    }
+    return out;
+  },
+};
+
+function payloadFor(message: VendorMessage, t: VendorTarget): string | null {
+  const m = message.render(t.locale);
+  let text = JSON.stringify({ id: message.taskId, ...m });
+  if (Buffer.byteLength(text) > MAX_PLAINTEXT) {
+    // the vendor fields are for native SDKs; a browser can do without them
+    const { info: _info, ...slim } = m;
+    text = JSON.stringify({ id: message.taskId, ...slim });
+  }
+  return Buffer.byteLength(text) > MAX_PLAINTEXT ? null : text;
+}
+
+async function sendOne(c: WebPushConfig, message: VendorMessage, t: VendorTarget, ttl: number): Promise<VendorResult> {
+  const payload = payloadFor(message, t);
+  if (payload === null) return { registrationId: t.registrationId, outcome: 'failed', code: 413, info: `payload over ${MAX_PLAINTEXT} bytes` };
+  let details: ReturnType<typeof webpush.generateRequestDetails>;
+  try {
+    const subscription = JSON.parse(t.token) as webpush.PushSubscription;
+    details = webpush.generateRequestDetails(subscription, payload, {
+      vapidDetails: { subject: c.subject, publicKey: c.publicKey, privateKey: c.privateKey },
+      TTL: ttl,
+      urgency: 'normal',
+      // a recall or a resend replaces an undelivered copy on the push service
+      topic: message.taskId.replace(/[^A-Za-z0-9_-]/g, '').slice(-32),
+    });
+  } catch (err) {
+    return { registrationId: t.registrationId, outcome: 'dead', code: 400, info: `unusable subscription: ${(err as Error).message}` };
+  }
+  for (let attempt = 0; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(details.endpoint, { method: 'POST', headers: details.headers as Record<string, string>, body: new Uint8Array(details.body as Buffer) });
+    } catch (err) {
+      if (attempt < 2) continue;
+      return { registrationId: t.registrationId, outcome: 'failed', code: 0, info: `network: ${(err as Error).message}` };
+    }
+    const text = await res.text().catch(() => '');
+    // RFC 8030 §5: 201 Created; some services answer 200 or 202
+    if (res.status === 200 || res.status === 201 || res.status === 202) return { registrationId: t.registrationId, outcome: 'sent' };
+    // 404/410: the subscription is gone for good; delete it (reference §10)
+    if (res.status === 404 || res.status === 410) return { registrationId: t.registrationId, outcome: 'dead', code: res.status, info: text || res.statusText };
+    // 429 and 5xx: back off and retry, a bounded number of times, honouring Retry-After
+    if ((res.status === 429 || res.status >= 500) && attempt < 2) {
+      await new Promise((r) => setTimeout(r, retryAfterMs(res.headers.get('retry-after'), attempt)));
+      continue;
+    }
+    return { registrationId: t.registrationId, outcome: 'failed', code: res.status, info: text || res.statusText };
+  }
+}
+
+/** Retry-After in seconds (or an HTTP date), capped at 10 s; otherwise 200 ms doubling. */
+export function retryAfterMs(header: string | null, attempt: number): number {
+  if (header) {
+    const s = Number(header);
+    const ms = Number.isFinite(s) ? s * 1000 : Date.parse(header) - Date.now();
+    if (Number.isFinite(ms)) return Math.min(10_000, Math.max(0, ms));
+  }
+  return 200 * 2 ** attempt;
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WebPushEmulator } from '@herald/emulators';
+import type { App } from '../src/store/index.js';
+import { testDatabases } from './helpers/dialects.js';
+import { ackingDevice, admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
+
+for (const db of await testDatabases()) {
+  describe(`offline push through Web Push (${db.name})`, () => {
+    let h: TestHerald;
+    let emu: WebPushEmulator;
+    let app: App;
+    let certId: number;
+    let publicKey: string;
+    const call = (command: string, body: unknown) => admin(h.url, app, command, body);
+    const losses = (taskId: string) => h.herald.store.db.selectFrom('losses').select(['registration_id', 'code', 'stage', 'reason']).where('task_id', '=', taskId).execute();
+    const browser = async (extra: Record<string, unknown> = {}) => {
+      const sub = emu.subscribe();
+      const d = await registerDevice(h.url, app, { platform: 'web', vendor: 'webpush', token: JSON.stringify(sub), certificateId: certId, ...extra });
+      return { ...d, sub, id: sub.endpoint.split('/').pop()! };
+    };
+    const got = (id: string) => emu.received.filter((r) => r.id === id).map((r) => ({ ...r, body: JSON.parse(r.payload) }));
+
+    before(async () => {
+      emu = new WebPushEmulator();
+      await emu.start();
+      h = await startTestHerald(db, {}, { taskPollMs: 100 });
+      app = await h.createApp('web');
+      const cert = await call('set_certificate', { Vendor: 'webpush', Name: 'site', Config: { subject: 'mailto:ops@example.com' } });
+      certId = cert.CertId;
+      publicKey = cert.Certificate.Config.publicKey;
+    });
+    after(async () => {
+      await h.stop();
+      await emu.stop();
+    });
+
+    test('an offline browser gets the push through its push service: encrypted, VAPID-signed, in its language, with a TTL', async () => {
+      const b = await browser({ locale: 'zh-Hant-TW' });
+      const r = await call('batch', pushBody([b.registrationId], { Title: 'Sale', Desc: 'today', Ext: '{"page":"sale"}', MultiLanguageContent: [{ Language: 'zh-Hant', Title: '特價', Desc: '今天' }] }, { ExpireTime: 3600 }));
+      const [p] = await eventually(async () => (got(b.id).length ? got(b.id) : undefined));
+      assert.deepEqual([p!.body.id, p!.body.title, p!.body.desc, p!.body.ext, p!.body.lang], [r.TaskId, '特價', '今天', '{"page":"sale"}', 'zh-Hant']);
+      assert.equal(p!.vapidKey, publicKey);
+      assert.equal(p!.claims.sub, 'mailto:ops@example.com');
+      assert.ok(p!.ttl > 3500 && p!.ttl <= 3600, `TTL ${p!.ttl}`);
+      assert.equal((await losses(r.TaskId)).length, 0);
+    });
+
+    test('a connected browser is served by the gateway, not the push service; an all-users push reaches the offline ones', async () => {
+      const on = await browser();
+      const off = await browser();
+      const c = await ackingDevice(h.url, app, on);
+      const r = await call('push', broadcastBody());
+      await c.waitFor((f) => f.t === 'msg' && f.id === r.TaskId);
+      await eventually(async () => got(off.id).some((p) => p.body.id === r.TaskId));
+      assert.equal(got(on.id).filter((p) => p.body.id === r.TaskId).length, 0);
+      c.close();
+    });
+
+    test('a gone subscription (410) clears the token and is a loss with the vendor code; 429 with Retry-After is retried', async () => {
+      const gone = await browser();
+      emu.unsubscribe(gone.sub.endpoint);
+      const r = await call('batch', pushBody([gone.registrationId]));
+      await eventually(async () => (await losses(r.TaskId)).length > 0);
+      const [l] = await losses(r.TaskId);
+      assert.deepEqual([l!.code, l!.stage], [410, 'post_send']);
+      assert.match(l!.reason, /^webpush \(token cleared\)/);
+      const row = await h.herald.store.db.selectFrom('devices').select('token').where('registration_id', '=', gone.registrationId).executeTakeFirstOrThrow();
+      assert.equal(row.token, null);
+
+      const busy = await browser();
+      emu.failNext(busy.id, { status: 429, retryAfter: 1 });
+      const t0 = Date.now();
+      const r2 = await call('batch', pushBody([busy.registrationId]));
+      await eventually(async () => got(busy.id).some((p) => p.body.id === r2.TaskId), 8000);
+      assert.ok(Date.now() - t0 >= 900, 'waited for Retry-After');
+      assert.deepEqual(emu.requests.filter((q) => q.id === busy.id).map((q) => q.status), [429, 201]);
+    });
+
+    test('devices the channels cannot serve are losses with their reason: no token (-2), no certificate (-1), no channel yet (-9)', async () => {
+      // a fresh app: certificates are read through a cache of a few seconds
+      const other = await h.createApp('mixed');
+      const none = await registerDevice(h.url, other, { platform: 'web' });
+      const noCert = await registerDevice(h.url, other, { platform: 'android', vendor: 'huawei', token: 'hw-token' });
+      await admin(h.url, other, 'set_certificate', { Vendor: 'oppo', Name: 'oppo', Config: { appKey: 'k', masterSecret: 's' } });
+      const noChannel = await registerDevice(h.url, other, { platform: 'android', vendor: 'oppo', token: 'oppo-token' });
+      const r = await admin(h.url, other, 'batch', pushBody([none.registrationId, noCert.registrationId, noChannel.registrationId]));
+      await eventually(async () => (await losses(r.TaskId)).length === 3);
+      const byDevice = new Map((await losses(r.TaskId)).map((l) => [l.registration_id, l.code]));
+      assert.deepEqual([byDevice.get(none.registrationId), byDevice.get(noCert.registrationId), byDevice.get(noChannel.registrationId)], [-2, -1, -9]);
+    });
+  });
+}
