@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import type { ClientStart, DeviceEntry } from '../gateway/protocol.js';
 import { nowMs } from '../gateway/stats.js';
 import type { ClientProgress, FanoutReport, ReportRequest } from './protocol.js';
+import { connectDevice } from '../device-connect.js';
 
 const ACK_EVERY_MS = 50;
 const MAX_SEQS_PER_ACK = 500; // docs/protocol.md §3.3
@@ -57,25 +58,10 @@ function flushAcks(): void {
 
 /** Opens one connection and resolves once the server said `ready` (rejects on anything else). */
 function connect(o: ClientStart, d: DeviceEntry, device: number, localAddress: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(o.wsUrl, { perMessageDeflate: false, localAddress, handshakeTimeout: 30_000 });
-    let authed = false;
-    ws.on('open', () => ws.send(JSON.stringify({ t: 'auth', sdkAppId: o.sdkAppId, registrationId: d.r, credential: d.c, sdkVersion: 'bench/1' })));
-    ws.on('message', (data: Buffer) => {
-      if (authed) return onFrame(ws, device, data);
-      const f = JSON.parse(data.toString()) as { t: string };
-      if (f.t !== 'ready') return reject(new Error(`expected ready, got ${data.toString().slice(0, 200)}`));
-      authed = true;
-      resolve();
-    });
-    ws.on('error', (err) => reject(err));
-    ws.on('close', (code, reason) => {
-      if (!authed) reject(new Error(`closed ${code} ${reason.toString()} before ready`));
-      else if (!stopping) {
-        unexpectedCloses++;
-        firstError ??= `device ${d.r} closed ${code} ${reason.toString()}`;
-      }
-    });
+  return connectDevice({ wsUrl: o.wsUrl, sdkAppId: o.sdkAppId, registrationId: d.r, credential: d.c }, localAddress, (ws, data) => onFrame(ws, device, data), (code, reason) => {
+    if (stopping) return;
+    unexpectedCloses++;
+    firstError ??= `device ${d.r} closed ${code} ${reason}`;
   });
 }
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { WebSocket } from 'ws';
 import type { ClientReport, ClientStart, DeviceEntry } from './protocol.js';
 import { nowMs } from './stats.js';
+import { connectDevice } from '../device-connect.js';
 
 const send = (m: unknown) => process.send?.(m);
 process.on('disconnect', () => process.exit(1));
@@ -35,22 +36,8 @@ function onFrame(ws: WebSocket, data: Buffer): void {
 
 /** Opens one connection and resolves once the server said `ready` (rejects on anything else). */
 function connect(o: ClientStart, d: DeviceEntry, localAddress: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(o.wsUrl, { perMessageDeflate: false, localAddress, handshakeTimeout: 30_000 });
-    let authed = false;
-    ws.on('open', () => ws.send(JSON.stringify({ t: 'auth', sdkAppId: o.sdkAppId, registrationId: d.r, credential: d.c, sdkVersion: 'bench/1' })));
-    ws.on('message', (data: Buffer) => {
-      if (authed) return onFrame(ws, data);
-      const f = JSON.parse(data.toString()) as { t: string };
-      if (f.t !== 'ready') return reject(new Error(`expected ready, got ${data.toString().slice(0, 200)}`));
-      authed = true;
-      resolve();
-    });
-    ws.on('error', (err) => reject(err));
-    ws.on('close', (code, reason) => {
-      if (!authed) reject(new Error(`closed ${code} ${reason.toString()} before ready`));
-      else if (!stopping) unexpectedCloses++;
-    });
+  return connectDevice({ wsUrl: o.wsUrl, sdkAppId: o.sdkAppId, registrationId: d.r, credential: d.c }, localAddress, onFrame, () => {
+    if (!stopping) unexpectedCloses++;
   });
 }
 

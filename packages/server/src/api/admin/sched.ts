@@ -4,6 +4,7 @@ import { formatSchedTime, parseSchedTime } from '../../dispatch/index.js';
 import { sched, type Database } from '../../store/index.js';
 import type { SchedRow } from '../../store/sched.js';
 import { parseBatch, submitBatch } from './batch.js';
+import type { AdminCaller } from './auth.js';
 import type { AdminCommand, AdminDeps } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 import { parseBody } from './input.js';
@@ -30,8 +31,12 @@ const ListBody = z.object({
   Keyword: z.string().max(100).optional(),
 });
 
-function checkApp(appId: number, given: number | undefined): void {
-  if (given !== undefined && given !== appId) throw new TimError(TimCode.jsonParse, 'Sdkappid does not match the sdkappid of the request');
+/** The body, checked, and the caller's app, which `Sdkappid` must name when given. */
+function parseFor<T extends z.ZodType<{ Sdkappid?: number }>>(schema: T, caller: AdminCaller, body: unknown): { b: z.infer<T>; appId: number } {
+  const b = parseBody(schema, body);
+  const appId = caller.app.sdkAppId;
+  if (b.Sdkappid !== undefined && b.Sdkappid !== appId) throw new TimError(TimCode.jsonParse, 'Sdkappid does not match the sdkappid of the request');
+  return { b, appId };
 }
 
 function time(s: string, field: string): number {
@@ -87,9 +92,7 @@ async function pendingOf(deps: AdminDeps, appId: number, id: number, type?: Sche
 export const addSchedTask: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
   async handle(caller, body, deps) {
-    const b = parseBody(AddBody, body);
-    const appId = caller.app.sdkAppId;
-    checkApp(appId, b.Sdkappid);
+    const { b, appId } = parseFor(AddBody, caller, body);
     const at = time(b.SchedAt, 'SchedAt');
     const content = withMsgRandom(b.Content);
     const { title, desc } = await checkContent(deps, appId, b.Type, content);
@@ -102,9 +105,7 @@ export const addSchedTask: AdminCommand = {
 export const modifySchedTask: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
   async handle(caller, body, deps) {
-    const b = parseBody(ModifyBody, body);
-    const appId = caller.app.sdkAppId;
-    checkApp(appId, b.Sdkappid);
+    const { b, appId } = parseFor(ModifyBody, caller, body);
     await pendingOf(deps, appId, b.TaskID, b.Type);
     const set: Parameters<typeof sched.updatePending>[3] = {};
     if (b.SchedAt !== undefined) set.sched_at = time(b.SchedAt, 'SchedAt');
@@ -124,9 +125,7 @@ export const modifySchedTask: AdminCommand = {
 export const deleteSchedTask: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
   async handle(caller, body, deps) {
-    const b = parseBody(DeleteBody, body);
-    const appId = caller.app.sdkAppId;
-    checkApp(appId, b.Sdkappid);
+    const { b, appId } = parseFor(DeleteBody, caller, body);
     await pendingOf(deps, appId, b.TaskID, b.Type);
     if (!(await sched.deletePending(deps.db, appId, b.TaskID))) throw new TimError(TimCode.schedNotPending, `task ${b.TaskID} is no longer pending`);
     return {};
@@ -136,9 +135,7 @@ export const deleteSchedTask: AdminCommand = {
 export const getSchedTask: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
   async handle(caller, body, deps) {
-    const b = parseBody(GetBody, body);
-    const appId = caller.app.sdkAppId;
-    checkApp(appId, b.Sdkappid);
+    const { b, appId } = parseFor(GetBody, caller, body);
     const row = await sched.findSched(deps.db, appId, b.TaskID);
     if (!row) throw new TimError(TimCode.noSuchTask, `no scheduled task ${b.TaskID}`);
     return { TaskInfo: taskInfo(row) };
@@ -148,9 +145,7 @@ export const getSchedTask: AdminCommand = {
 export const listSchedTask: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
   async handle(caller, body, deps) {
-    const b = parseBody(ListBody, body);
-    const appId = caller.app.sdkAppId;
-    checkApp(appId, b.Sdkappid);
+    const { b, appId } = parseFor(ListBody, caller, body);
     const { total, rows } = await sched.listSched(deps.db, appId, {
       offset: b.Offset,
       want: b.Want,
