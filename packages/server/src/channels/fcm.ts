@@ -1,0 +1,119 @@
+import crypto from 'node:crypto';
+import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+import { retryAfterMs } from './webpush.js';
+
+const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
+const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+const FCM_HOST = 'https://fcm.googleapis.com';
+const CONCURRENCY = 64;
+
+interface FcmConfig {
+  serviceAccount: { project_id: string; client_email: string; private_key: string; token_uri?: string };
+  baseUrl?: string;
+  tokenUrl?: string;
+}
+
+/**
+ * Access tokens per service account, from the OAuth2 JWT bearer grant (vendor-protocols.md §2.2):
+ * an RS256 assertion with iss, scope, aud and a one-hour exp. Refreshed a minute before expiry, or
+ * at once when FCM answers 401; concurrent callers share one request.
+ */
+class AccessTokens {
+  private cache = new Map<string, Promise<{ token: string; until: number }>>();
+
+  async get(c: FcmConfig, fresh = false): Promise<string> {
+    const key = `${c.tokenUrl ?? c.serviceAccount.token_uri ?? GOOGLE_TOKEN_URL} ${c.serviceAccount.client_email}`;
+    let p = this.cache.get(key);
+    if (p && !fresh) {
+      const t = await p.catch(() => null);
+      if (t && t.until > Date.now()) return t.token;
+    }
+    p = this.fetch(c);
+    this.cache.set(key, p);
+    p.catch(() => this.cache.delete(key));
+    return (await p).token;
+  }
+
+  private async fetch(c: FcmConfig): Promise<{ token: string; until: number }> {
+    const aud = c.tokenUrl ?? c.serviceAccount.token_uri ?? GOOGLE_TOKEN_URL;
+    const iat = Math.floor(Date.now() / 1000);
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const unsigned = `${enc({ alg: 'RS256', typ: 'JWT' })}.${enc({ iss: c.serviceAccount.client_email, scope: SCOPE, aud, iat, exp: iat + 3600 })}`;
+    const sig = crypto.sign('sha256', Buffer.from(unsigned), c.serviceAccount.private_key).toString('base64url');
+    const res = await fetch(aud, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${unsigned}.${sig}` }).toString(),
+    });
+    const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error_description?: string };
+    if (!res.ok || !body.access_token) throw new Error(`FCM token: ${res.status} ${body.error_description ?? ''}`);
+    return { token: body.access_token, until: Date.now() + ((body.expires_in ?? 3600) - 60) * 1000 };
+  }
+}
+
+/** The FCM v1 Message for one device (§2.3): notification, data (strings only), android options. */
+function messageFor(message: VendorMessage, t: VendorTarget, ttl: number): Record<string, unknown> {
+  const m = message.render(t.locale);
+  const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
+  const data: Record<string, string> = { id: message.taskId };
+  if (m.ext !== undefined) data.ext = m.ext;
+  const notification: Record<string, unknown> = { tag: message.taskId.slice(-64) };
+  if (typeof a.GoogleChannelID === 'string' && a.GoogleChannelID) notification.channel_id = a.GoogleChannelID;
+  if (typeof a.Sound === 'string' && a.Sound) notification.sound = a.Sound;
+  if (typeof a.GoogleImage === 'string' && a.GoogleImage) notification.image = a.GoogleImage;
+  if (typeof m.info.BadgeSetNum === 'number') notification.notification_count = m.info.BadgeSetNum;
+  return {
+    token: t.token,
+    notification: { title: m.title, body: m.desc },
+    data,
+    android: { ttl: `${ttl}s`, priority: a.GooglePriority === 'high' ? 'HIGH' : 'NORMAL', notification },
+  };
+}
+
+const tokens = new AccessTokens();
+
+/** Firebase Cloud Messaging HTTP v1, one message per device, many in flight on pooled connections. */
+export const fcmAdapter: VendorAdapter = {
+  async send(config, message, targets): Promise<VendorResult[]> {
+    const c = config as unknown as FcmConfig;
+    const url = `${c.baseUrl ?? FCM_HOST}/v1/projects/${encodeURIComponent(c.serviceAccount.project_id)}/messages:send`;
+    const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
+    const out: VendorResult[] = [];
+    for (let i = 0; i < targets.length; i += CONCURRENCY) {
+      out.push(...(await Promise.all(targets.slice(i, i + CONCURRENCY).map((t) => sendOne(c, url, messageFor(message, t, ttl), t.registrationId)))));
+    }
+    return out;
+  },
+};
+
+async function sendOne(c: FcmConfig, url: string, msg: Record<string, unknown>, registrationId: string): Promise<VendorResult> {
+  let refreshed = false;
+  let fresh = false;
+  for (let attempt = 0; ; attempt++) {
+    let res: Response;
+    try {
+      const token = await tokens.get(c, fresh);
+      fresh = false;
+      res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: msg }) });
+    } catch (err) {
+      if (attempt < 2) continue;
+      return { registrationId, outcome: 'failed', code: 0, info: (err as Error).message };
+    }
+    if (res.ok) return { registrationId, outcome: 'sent' };
+    const body = (await res.json().catch(() => ({}))) as { error?: { message?: string; details?: { errorCode?: string }[] } };
+    const errorCode = body.error?.details?.find((d) => d.errorCode)?.errorCode ?? '';
+    const info = `${errorCode || res.status} ${body.error?.message ?? ''}`.trim();
+    // §2.4: UNREGISTERED drops the token; SENDER_ID_MISMATCH means it belongs to another project
+    if (errorCode === 'UNREGISTERED' || errorCode === 'SENDER_ID_MISMATCH' || res.status === 404) return { registrationId, outcome: 'dead', code: res.status, info };
+    if (res.status === 401 && !refreshed) {
+      refreshed = true; // the access token expired or was revoked: get a new one and retry once
+      fresh = true;
+      continue;
+    }
+    if ((res.status === 429 || res.status >= 500) && attempt < 2) {
+      await new Promise((r) => setTimeout(r, retryAfterMs(res.headers.get('retry-after'), attempt)));
+      continue;
+    }
+    return { registrationId, outcome: 'failed', code: res.status, info };
+  }
+}

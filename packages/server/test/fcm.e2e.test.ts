@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FcmEmulator } from '@herald/emulators';
+import type { App } from '../src/store/index.js';
+import { testDatabases } from './helpers/dialects.js';
+import { admin, eventually, pushBody, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
+
+for (const db of await testDatabases()) {
+  describe(`offline push through FCM (${db.name})`, () => {
+    let h: TestHerald;
+    let emu: FcmEmulator;
+    let app: App;
+    let certId: number;
+    const call = (command: string, body: unknown) => admin(h.url, app, command, body);
+    const losses = (taskId: string) => h.herald.store.db.selectFrom('losses').select(['registration_id', 'code', 'stage', 'reason']).where('task_id', '=', taskId).execute();
+    const android = (token: string, extra: Record<string, unknown> = {}) => registerDevice(h.url, app, { platform: 'android', vendor: 'fcm', token, certificateId: certId, ...extra });
+    const sent = (token: string) => emu.received.filter((r) => r.message.token === token);
+
+    before(async () => {
+      emu = new FcmEmulator();
+      await emu.start();
+      h = await startTestHerald(db);
+      app = await h.createApp('fcm');
+      const cert = await call('set_certificate', { Vendor: 'fcm', Name: 'firebase', Config: { serviceAccount: emu.serviceAccount('herald-test'), baseUrl: emu.base } });
+      assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
+      certId = cert.CertId;
+    });
+    after(async () => {
+      await h.stop();
+      await emu.stop();
+    });
+
+    test('an offline Android device gets an FCM v1 message: OAuth token, notification in its language, data, TTL, channel and priority', async () => {
+      const d = await android('tok-1', { locale: 'fr-FR' });
+      const r = await call('batch', pushBody([d.registrationId], { Title: 'Sale', Desc: 'today', Ext: '{"page":"sale"}', BadgeSetNum: 3, MultiLanguageContent: [{ Language: 'fr', Title: 'Soldes', Desc: "aujourd'hui" }], AndroidInfo: { GoogleChannelID: 'promo', GooglePriority: 'high', Sound: 'ding' } }, { ExpireTime: 600 }));
+      const [m] = await eventually(async () => (sent('tok-1').length ? sent('tok-1') : undefined));
+      const msg = m!.message as any;
+      assert.equal(m!.projectId, 'herald-test');
+      assert.deepEqual(msg.notification, { title: 'Soldes', body: "aujourd'hui" });
+      assert.deepEqual(msg.data, { id: r.TaskId, ext: '{"page":"sale"}' });
+      assert.equal(msg.android.priority, 'HIGH');
+      assert.match(msg.android.ttl, /^(59\d|600)s$/);
+      assert.deepEqual([msg.android.notification.channel_id, msg.android.notification.sound, msg.android.notification.notification_count], ['promo', 'ding', 3]);
+      assert.equal(emu.tokenRequests.length, 1);
+    });
+
+    test('the access token is reused, and fetched again once when FCM refuses it (401)', async () => {
+      const d = await android('tok-2');
+      await call('batch', pushBody([d.registrationId]));
+      await eventually(async () => sent('tok-2').length === 1);
+      assert.equal(emu.tokenRequests.length, 1, 'cached');
+      emu.expireAccessTokens();
+      await call('batch', pushBody([d.registrationId]));
+      await eventually(async () => sent('tok-2').length === 2);
+      assert.equal(emu.tokenRequests.length, 2, 'refreshed once after the 401');
+    });
+
+    test('UNREGISTERED clears the token and records the loss; QUOTA_EXCEEDED with Retry-After is retried', async () => {
+      const gone = await android('tok-gone');
+      emu.unregister('tok-gone');
+      const r = await call('batch', pushBody([gone.registrationId]));
+      await eventually(async () => (await losses(r.TaskId)).length === 1);
+      const [l] = await losses(r.TaskId);
+      assert.deepEqual([l!.code, l!.stage], [404, 'post_send']);
+      assert.match(l!.reason, /^fcm \(token cleared\): UNREGISTERED/);
+      assert.equal((await h.herald.store.db.selectFrom('devices').select('token').where('registration_id', '=', gone.registrationId).executeTakeFirstOrThrow()).token, null);
+
+      const busy = await android('tok-busy');
+      emu.failNext('tok-busy', { status: 429, errorCode: 'QUOTA_EXCEEDED', retryAfter: 1 });
+      const t0 = Date.now();
+      await call('batch', pushBody([busy.registrationId]));
+      await eventually(async () => sent('tok-busy').length === 1, 8000);
+      assert.ok(Date.now() - t0 >= 900, 'waited for Retry-After');
+    });
+  });
+}
