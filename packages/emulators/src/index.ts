@@ -1,2 +1,3 @@
 export { WebPushEmulator, type ReceivedPush, type WebPushSubscriptionJson, type Failure } from './webpush.js';
 export { FcmEmulator, type FcmReceived, type FcmFailure } from './fcm.js';
+export { HuaweiEmulator, type HuaweiReceived } from './huawei.js';

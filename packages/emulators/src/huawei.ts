@@ -1,0 +1,107 @@
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Huawei Push Kit (HMS Core v1) on loopback: the OAuth 2.0 client-credentials token endpoint and
+ * `POST /v1/{clientId}/messages:send`. Checks the bearer token against the client it was issued to,
+ * one target kind, 1–1,000 tokens, `click_action` on notifications, the TTL bound (15 days) and the
+ * 4,096-byte body limit without tokens; answers with Huawei's business codes in `{code,msg,requestId}`
+ * (80100000 partial with `illegal_tokens`, 80300007 all tokens invalid, 80200003 token expired, …).
+ * Written from vendor-protocols.md §3; it shares no code with Herald's channel.
+ */
+export interface HuaweiReceived {
+  clientId: string;
+  tokens: string[];
+  message: Record<string, unknown>;
+}
+
+export class HuaweiEmulator {
+  readonly received: HuaweiReceived[] = [];
+  readonly tokenRequests: string[] = [];
+  private clients = new Map<string, string>();
+  private accessTokens = new Map<string, { clientId: string; until: number }>();
+  private invalid = new Set<string>();
+  private server = http.createServer((req, res) => void this.handle(req, res));
+  base = '';
+
+  async start(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.base;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+
+  /** An app registered in AppGallery Connect: its OAuth client id and secret. */
+  app(): { clientId: string; clientSecret: string } {
+    const clientId = String(100_000_000 + crypto.randomInt(900_000_000));
+    const clientSecret = crypto.randomBytes(32).toString('hex');
+    this.clients.set(clientId, clientSecret);
+    return { clientId, clientSecret };
+  }
+
+  /** The app was uninstalled: this push token is illegal from now on. */
+  invalidate(token: string): void {
+    this.invalid.add(token);
+  }
+
+  expireAccessTokens(): void {
+    for (const t of this.accessTokens.values()) t.until = 0;
+  }
+
+  private reply(res: http.ServerResponse, status: number, code: string, msg: string): void {
+    res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8' });
+    res.end(JSON.stringify({ code, msg, requestId: crypto.randomBytes(8).toString('hex') }));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    if (req.method === 'POST' && req.url === '/oauth2/v3/token') {
+      const f = new URLSearchParams(body);
+      const id = f.get('client_id') ?? '';
+      this.tokenRequests.push(id);
+      if (f.get('grant_type') !== 'client_credentials' || !this.clients.has(id) || this.clients.get(id) !== f.get('client_secret')) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ error: 1101, error_description: 'invalid client' }));
+      }
+      const token = crypto.randomBytes(24).toString('base64');
+      this.accessTokens.set(token, { clientId: id, until: Date.now() + 3600_000 });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ access_token: token, expires_in: 3600, token_type: 'Bearer' }));
+    }
+    const m = /^\/v1\/([^/]+)\/messages:send$/.exec(req.url ?? '');
+    if (req.method !== 'POST' || !m) return this.reply(res, 404, '80100001', 'bad URI');
+    const clientId = m[1]!;
+    const bearer = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const at = bearer ? this.accessTokens.get(bearer) : undefined;
+    if (!at || at.clientId !== clientId) return this.reply(res, 401, '80200001', 'Oauth authentication error');
+    if (at.until < Date.now()) return this.reply(res, 401, '80200003', 'Oauth Token expired');
+    let parsed: { message?: { token?: unknown; topic?: string; condition?: string; android?: { ttl?: string; notification?: { click_action?: unknown } } } };
+    try {
+      parsed = JSON.parse(body) as typeof parsed;
+    } catch {
+      return this.reply(res, 400, '80100003', 'Illegal payload');
+    }
+    const msg = parsed.message;
+    if (!msg || [msg.token, msg.topic, msg.condition].filter((x) => x !== undefined).length !== 1) return this.reply(res, 400, '80100003', 'exactly one of token, topic, condition');
+    const tokens = msg.token;
+    if (!Array.isArray(tokens) || tokens.length === 0 || tokens.some((t) => typeof t !== 'string')) return this.reply(res, 400, '80100001', 'token must be an array of strings');
+    if (tokens.length > 1000) return this.reply(res, 400, '80300010', 'The number of tokens exceeds the limit');
+    if (Buffer.byteLength(JSON.stringify({ ...parsed, message: { ...msg, token: [] } })) > 4096) return this.reply(res, 400, '80300008', 'The message body size exceeds the default value');
+    const ttl = msg.android?.ttl;
+    if (ttl !== undefined && (!/^\d+(\.\d+)?s$/.test(ttl) || parseFloat(ttl) > 1_296_000)) return this.reply(res, 400, '80100001', 'ttl');
+    if (msg.android?.notification && !msg.android.notification.click_action) return this.reply(res, 400, '80100001', 'click_action is required');
+    const illegal = (tokens as string[]).filter((t) => this.invalid.has(t));
+    const ok = (tokens as string[]).filter((t) => !this.invalid.has(t));
+    if (ok.length === 0) return this.reply(res, 400, '80300007', 'All the tokens are invalid');
+    this.received.push({ clientId, tokens: ok, message: msg as Record<string, unknown> });
+    if (illegal.length > 0) return this.reply(res, 200, '80100000', JSON.stringify({ success: ok.length, failure: illegal.length, illegal_tokens: illegal }));
+    this.reply(res, 200, '80000000', 'Success');
+  }
+}
