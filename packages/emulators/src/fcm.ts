@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackEmulator } from './loopback.js';
 
 /**
  * Firebase Cloud Messaging HTTP v1 on loopback: the OAuth2 token endpoint of the service-account
@@ -24,26 +24,13 @@ export interface FcmFailure {
 
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 
-export class FcmEmulator {
+export class FcmEmulator extends LoopbackEmulator {
   readonly received: FcmReceived[] = [];
   readonly tokenRequests: number[] = [];
   private accounts = new Map<string, crypto.KeyObject>();
   private accessTokens = new Map<string, number>();
   private dead = new Set<string>();
   private failures = new Map<string, FcmFailure>();
-  private server = http.createServer((req, res) => void this.handle(req, res));
-  base = '';
-
-  async start(): Promise<string> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.base;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
 
   /** A service account as the Firebase console downloads it, pointing its token_uri here. */
   serviceAccount(projectId: string): Record<string, string> {
@@ -84,10 +71,8 @@ export class FcmEmulator {
     this.json(res, status, { error: { code: status, message, status: canonical, details } }, headers);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString();
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> {
+    const body = raw.toString();
     if (req.method === 'POST' && req.url === '/token') return this.token(res, body);
     const m = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !m) return this.error(res, 404, 'NOT_FOUND', 'no such method');

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackEmulator } from './loopback.js';
 
 /**
  * Huawei Push Kit (HMS Core v1) on loopback: the OAuth 2.0 client-credentials token endpoint and
@@ -16,25 +16,12 @@ export interface HuaweiReceived {
   message: Record<string, unknown>;
 }
 
-export class HuaweiEmulator {
+export class HuaweiEmulator extends LoopbackEmulator {
   readonly received: HuaweiReceived[] = [];
   readonly tokenRequests: string[] = [];
   private clients = new Map<string, string>();
   private accessTokens = new Map<string, { clientId: string; until: number }>();
   private invalid = new Set<string>();
-  private server = http.createServer((req, res) => void this.handle(req, res));
-  base = '';
-
-  async start(): Promise<string> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.base;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
 
   /** An app registered in AppGallery Connect: its OAuth client id and secret. */
   app(): { clientId: string; clientSecret: string } {
@@ -58,10 +45,8 @@ export class HuaweiEmulator {
     res.end(JSON.stringify({ code, msg, requestId: crypto.randomBytes(8).toString('hex') }));
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString();
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> {
+    const body = raw.toString();
     if (req.method === 'POST' && req.url === '/oauth2/v3/token') {
       const f = new URLSearchParams(body);
       const id = f.get('client_id') ?? '';

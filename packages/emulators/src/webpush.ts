@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackEmulator } from './loopback.js';
 
 /**
  * A Web Push service (RFC 8030) with the browser behind it, on loopback. It hands out
@@ -46,25 +46,12 @@ function hkdf(salt: Buffer, ikm: Buffer, info: Buffer, length: number): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', ikm, salt, info, length));
 }
 
-export class WebPushEmulator {
+export class WebPushEmulator extends LoopbackEmulator {
   readonly received: ReceivedPush[] = [];
   /** Every request, accepted or not, with the status it got. */
   readonly requests: { id: string; status: number; reason?: string }[] = [];
   private subs = new Map<string, Sub>();
   private failures = new Map<string, Failure>();
-  private server = http.createServer((req, res) => void this.handle(req, res));
-  private base = '';
-
-  async start(port = 0): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', () => resolve()));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.base;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
 
   /** A new browser subscription: what `pushManager.subscribe()` would give the page. */
   subscribe(): WebPushSubscriptionJson {
@@ -91,10 +78,8 @@ export class WebPushEmulator {
     res.end(reason ?? '');
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> {
+    const body = raw;
     const m = /^\/push\/([0-9a-f]+)$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !m) return this.reply(res, '', 404, 'not found');
     const id = m[1]!;
