@@ -1,3 +1,4 @@
 export { WebPushEmulator, type ReceivedPush, type WebPushSubscriptionJson, type Failure } from './webpush.js';
 export { FcmEmulator, type FcmReceived, type FcmFailure } from './fcm.js';
 export { HuaweiEmulator, type HuaweiReceived } from './huawei.js';
+export { XiaomiEmulator, type XiaomiReceived } from './xiaomi.js';

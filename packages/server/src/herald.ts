@@ -6,6 +6,7 @@ import { VendorChannels } from './channels/vendor-channels.js';
 import { webPushAdapter } from './channels/webpush.js';
 import { fcmAdapter } from './channels/fcm.js';
 import { huaweiAdapter } from './channels/huawei.js';
+import { xiaomiAdapter } from './channels/xiaomi.js';
 import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
 import { fireScheduled } from './api/admin/sched.js';
@@ -79,7 +80,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     kick: (a, id, c, r) => router.kick(a, id, c, r),
     close: () => router.close(),
   };
-  const vendors = opts.offline ? undefined : new VendorChannels(db, { webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter }, (err) => onError(err, 'offline channel'));
+  const vendors = opts.offline ? undefined : new VendorChannels(db, { webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter }, (err) => onError(err, 'offline channel'));
   const offline = opts.offline ?? vendors!;
   const routed = new Batcher<{ appId: number; taskId: string }>((keys) => tasks.setStatusMany(db, keys, 'accepted', 'routed'), (err) => onError(err, 'task status write'), 50);
   const push = new BatchPushAcceptor({

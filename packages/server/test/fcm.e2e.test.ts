@@ -26,8 +26,12 @@ for (const db of await testDatabases()) {
       certId = cert.CertId;
     });
     after(async () => {
-      await h.stop();
-      await emu.stop();
+      // the emulator is stopped even if Herald never started, or the process would not exit
+      try {
+        await h?.stop();
+      } finally {
+        await emu.stop();
+      }
     });
 
     test('an offline Android device gets an FCM v1 message: OAuth token, notification in its language, data, TTL, channel and priority', async () => {

@@ -26,8 +26,12 @@ for (const db of await testDatabases()) {
       certId = cert.CertId;
     });
     after(async () => {
-      await h.stop();
-      await emu.stop();
+      // the emulator is stopped even if Herald never started, or the process would not exit
+      try {
+        await h?.stop();
+      } finally {
+        await emu.stop();
+      }
     });
 
     test('devices go in batches per language; the title is cut to Huawei\'s 60 units; an illegal token is cleared and the rest are sent', async () => {

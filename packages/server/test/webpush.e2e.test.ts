@@ -31,8 +31,12 @@ for (const db of await testDatabases()) {
       publicKey = cert.Certificate.Config.publicKey;
     });
     after(async () => {
-      await h.stop();
-      await emu.stop();
+      // the emulator is stopped even if Herald never started, or the process would not exit
+      try {
+        await h?.stop();
+      } finally {
+        await emu.stop();
+      }
     });
 
     test('an offline browser gets the push through its push service: encrypted, VAPID-signed, in its language, with a TTL', async () => {

@@ -1,0 +1,61 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { LoopbackEmulator } from './loopback.js';
+
+/**
+ * Xiaomi MiPush v3 on loopback: `POST /v3/message/regid` with a form body and
+ * `Authorization: key=<AppSecret>`. Checks the secret and the restricted package name of the app,
+ * the required fields, title under 50 and description under 128 characters, and answers in
+ * MiPush's `{result, code, description, trace_id, data}` shape (21301 authentication failed,
+ * 10017 bad parameter, 65009 content too long, or an injected code such as 200001 quota).
+ * Written from vendor-protocols.md §6; it shares no code with Herald's channel.
+ */
+export interface XiaomiReceived {
+  packageName: string;
+  regIds: string[];
+  fields: Record<string, string>;
+}
+
+export class XiaomiEmulator extends LoopbackEmulator {
+  readonly received: XiaomiReceived[] = [];
+  private apps = new Map<string, string>();
+  private failures: number[] = [];
+
+  /** An app registered on the Xiaomi open platform: its AppSecret and package name. */
+  app(packageName = 'com.example.app'): { appSecret: string; packageName: string } {
+    const appSecret = crypto.randomBytes(18).toString('base64');
+    this.apps.set(appSecret, packageName);
+    return { appSecret, packageName };
+  }
+
+  /** The next request is answered with this MiPush code. */
+  failNext(code: number): void {
+    this.failures.push(code);
+  }
+
+  private reply(res: http.ServerResponse, code: number, description: string, data: Record<string, unknown> = {}): void {
+    res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });
+    res.end(JSON.stringify({ result: code === 0 ? 'ok' : 'error', code, description, reason: code === 0 ? undefined : description, trace_id: crypto.randomBytes(10).toString('hex'), data }));
+  }
+
+  protected handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
+    if (req.method !== 'POST' || req.url !== '/v3/message/regid') {
+      res.writeHead(404);
+      return void res.end();
+    }
+    const secret = /^key=(.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const pkg = secret ? this.apps.get(secret) : undefined;
+    if (!pkg) return this.reply(res, 21301, 'authentication failed');
+    const injected = this.failures.shift();
+    if (injected !== undefined) return this.reply(res, injected, 'injected');
+    const f = Object.fromEntries(new URLSearchParams(raw.toString()));
+    for (const k of ['registration_id', 'restricted_package_name', 'title', 'description', 'pass_through']) {
+      if (f[k] === undefined || f[k] === '') return this.reply(res, 10017, `missing ${k}`);
+    }
+    if (!f.restricted_package_name!.split(',').includes(pkg)) return this.reply(res, 22022, 'package name mismatch');
+    if (f.title!.length >= 50 || f.description!.length >= 128) return this.reply(res, 65009, 'title or description too long');
+    const regIds = f.registration_id!.split(',');
+    this.received.push({ packageName: pkg, regIds, fields: f });
+    this.reply(res, 0, 'success', { id: `slm${crypto.randomBytes(8).toString('hex')}` });
+  }
+}
