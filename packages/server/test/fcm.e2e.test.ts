@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { FcmEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
-import { admin, eventually, pushBody, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
+import { admin, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through FCM (${db.name})`, () => {
@@ -12,7 +12,7 @@ for (const db of await testDatabases()) {
     let app: App;
     let certId: number;
     const call = (command: string, body: unknown) => admin(h.url, app, command, body);
-    const losses = (taskId: string) => h.herald.store.db.selectFrom('losses').select(['registration_id', 'code', 'stage', 'reason']).where('task_id', '=', taskId).execute();
+    const losses = (taskId: string) => lossRows(h, taskId);
     const android = (token: string, extra: Record<string, unknown> = {}) => registerDevice(h.url, app, { platform: 'android', vendor: 'fcm', token, certificateId: certId, ...extra });
     const sent = (token: string) => emu.received.filter((r) => r.message.token === token);
 
@@ -25,14 +25,7 @@ for (const db of await testDatabases()) {
       assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
       certId = cert.CertId;
     });
-    after(async () => {
-      // the emulator is stopped even if Herald never started, or the process would not exit
-      try {
-        await h?.stop();
-      } finally {
-        await emu.stop();
-      }
-    });
+    after(() => stopWithEmulator(h, emu));
 
     test('an offline Android device gets an FCM v1 message: OAuth token, notification in its language, data, TTL, channel and priority', async () => {
       const d = await android('tok-1', { locale: 'fr-FR' });

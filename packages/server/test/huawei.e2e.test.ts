@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { HuaweiEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
-import { admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
+import { admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through Huawei Push Kit (${db.name})`, () => {
@@ -12,7 +12,7 @@ for (const db of await testDatabases()) {
     let app: App;
     let certId: number;
     const call = (command: string, body: unknown) => admin(h.url, app, command, body);
-    const losses = (taskId: string) => h.herald.store.db.selectFrom('losses').select(['registration_id', 'code', 'stage', 'reason']).where('task_id', '=', taskId).execute();
+    const losses = (taskId: string) => lossRows(h, taskId);
     const phone = (token: string, locale?: string) => registerDevice(h.url, app, { platform: 'android', vendor: 'huawei', token, certificateId: certId, ...(locale ? { locale } : {}) });
 
     before(async () => {
@@ -25,14 +25,7 @@ for (const db of await testDatabases()) {
       assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
       certId = cert.CertId;
     });
-    after(async () => {
-      // the emulator is stopped even if Herald never started, or the process would not exit
-      try {
-        await h?.stop();
-      } finally {
-        await emu.stop();
-      }
-    });
+    after(() => stopWithEmulator(h, emu));
 
     test('devices go in batches per language; the title is cut to Huawei\'s 60 units; an illegal token is cleared and the rest are sent', async () => {
       const zh1 = await phone('hw-zh-1', 'zh-CN');

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { WebPushEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
-import { ackingDevice, admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
+import { ackingDevice, admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through Web Push (${db.name})`, () => {
@@ -13,7 +13,7 @@ for (const db of await testDatabases()) {
     let certId: number;
     let publicKey: string;
     const call = (command: string, body: unknown) => admin(h.url, app, command, body);
-    const losses = (taskId: string) => h.herald.store.db.selectFrom('losses').select(['registration_id', 'code', 'stage', 'reason']).where('task_id', '=', taskId).execute();
+    const losses = (taskId: string) => lossRows(h, taskId);
     const browser = async (extra: Record<string, unknown> = {}) => {
       const sub = emu.subscribe();
       const d = await registerDevice(h.url, app, { platform: 'web', vendor: 'webpush', token: JSON.stringify(sub), certificateId: certId, ...extra });
@@ -30,14 +30,7 @@ for (const db of await testDatabases()) {
       certId = cert.CertId;
       publicKey = cert.Certificate.Config.publicKey;
     });
-    after(async () => {
-      // the emulator is stopped even if Herald never started, or the process would not exit
-      try {
-        await h?.stop();
-      } finally {
-        await emu.stop();
-      }
-    });
+    after(() => stopWithEmulator(h, emu));
 
     test('an offline browser gets the push through its push service: encrypted, VAPID-signed, in its language, with a TTL', async () => {
       const b = await browser({ locale: 'zh-Hant-TW' });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { XiaomiEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
-import { admin, eventually, pushBody, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
+import { admin, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through Xiaomi MiPush (${db.name})`, () => {
@@ -11,7 +11,7 @@ for (const db of await testDatabases()) {
     let emu: XiaomiEmulator;
     let app: App;
     const call = (command: string, body: unknown) => admin(h.url, app, command, body);
-    const losses = (taskId: string) => h.herald.store.db.selectFrom('losses').select(['registration_id', 'code', 'reason']).where('task_id', '=', taskId).execute();
+    const losses = (taskId: string) => lossRows(h, taskId);
 
     before(async () => {
       emu = new XiaomiEmulator();
@@ -21,14 +21,7 @@ for (const db of await testDatabases()) {
       const cert = await call('set_certificate', { Vendor: 'xiaomi', Name: 'mi', Config: { ...emu.app('com.example.shop'), baseUrl: emu.base } });
       assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
     });
-    after(async () => {
-      // the emulator is stopped even if Herald never started, or the process would not exit
-      try {
-        await h?.stop();
-      } finally {
-        await emu.stop();
-      }
-    });
+    after(() => stopWithEmulator(h, emu));
 
     test("regIds go in lists per language, with the package, Xiaomi's length limits, TTL, notify_id and channel", async () => {
       const a = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: 'mi-a', locale: 'zh-CN' });

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 import { retryAfterMs } from './webpush.js';
+import { AccessTokens, tokenRequest } from './access-tokens.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -13,43 +14,17 @@ interface FcmConfig {
   tokenUrl?: string;
 }
 
-/**
- * Access tokens per service account, from the OAuth2 JWT bearer grant (vendor-protocols.md §2.2):
- * an RS256 assertion with iss, scope, aud and a one-hour exp. Refreshed a minute before expiry, or
- * at once when FCM answers 401; concurrent callers share one request.
- */
-class AccessTokens {
-  private cache = new Map<string, Promise<{ token: string; until: number }>>();
-
-  async get(c: FcmConfig, fresh = false): Promise<string> {
-    const key = `${c.tokenUrl ?? c.serviceAccount.token_uri ?? GOOGLE_TOKEN_URL} ${c.serviceAccount.client_email}`;
-    let p = this.cache.get(key);
-    if (p && !fresh) {
-      const t = await p.catch(() => null);
-      if (t && t.until > Date.now()) return t.token;
-    }
-    p = this.fetch(c);
-    this.cache.set(key, p);
-    p.catch(() => this.cache.delete(key));
-    return (await p).token;
-  }
-
-  private async fetch(c: FcmConfig): Promise<{ token: string; until: number }> {
-    const aud = c.tokenUrl ?? c.serviceAccount.token_uri ?? GOOGLE_TOKEN_URL;
-    const iat = Math.floor(Date.now() / 1000);
-    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    const unsigned = `${enc({ alg: 'RS256', typ: 'JWT' })}.${enc({ iss: c.serviceAccount.client_email, scope: SCOPE, aud, iat, exp: iat + 3600 })}`;
-    const sig = crypto.sign('sha256', Buffer.from(unsigned), c.serviceAccount.private_key).toString('base64url');
-    const res = await fetch(aud, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${unsigned}.${sig}` }).toString(),
-    });
-    const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error_description?: string };
-    if (!res.ok || !body.access_token) throw new Error(`FCM token: ${res.status} ${body.error_description ?? ''}`);
-    return { token: body.access_token, until: Date.now() + ((body.expires_in ?? 3600) - 60) * 1000 };
-  }
+/** The OAuth2 JWT bearer grant (vendor-protocols.md §2.2): an RS256 assertion with iss, scope, aud and a one-hour exp. */
+function grant(c: FcmConfig): Promise<{ token: string; expiresIn: number }> {
+  const aud = tokenUrlOf(c);
+  const iat = Math.floor(Date.now() / 1000);
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const unsigned = `${enc({ alg: 'RS256', typ: 'JWT' })}.${enc({ iss: c.serviceAccount.client_email, scope: SCOPE, aud, iat, exp: iat + 3600 })}`;
+  const sig = crypto.sign('sha256', Buffer.from(unsigned), c.serviceAccount.private_key).toString('base64url');
+  return tokenRequest(aud, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${unsigned}.${sig}` }, 'FCM');
 }
+
+const tokenUrlOf = (c: FcmConfig) => c.tokenUrl ?? c.serviceAccount.token_uri ?? GOOGLE_TOKEN_URL;
 
 /** The FCM v1 Message for one device (§2.3): notification, data (strings only), android options. */
 function messageFor(message: VendorMessage, t: VendorTarget, ttl: number): Record<string, unknown> {
@@ -92,7 +67,7 @@ async function sendOne(c: FcmConfig, url: string, msg: Record<string, unknown>, 
   for (let attempt = 0; ; attempt++) {
     let res: Response;
     try {
-      const token = await tokens.get(c, fresh);
+      const token = await tokens.get(`${tokenUrlOf(c)} ${c.serviceAccount.client_email}`, fresh, () => grant(c));
       fresh = false;
       res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: msg }) });
     } catch (err) {

@@ -1,7 +1,7 @@
-import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+import { batchesByLanguage, resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { truncateUtf16 } from './truncate.js';
 import { retryAfterMs } from './webpush.js';
-import { groupBy } from '../util/group-by.js';
+import { AccessTokens, tokenRequest } from './access-tokens.js';
 
 const TOKEN_URL = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
 const PUSH_HOST = 'https://push-api.cloud.huawei.com';
@@ -20,30 +20,12 @@ interface HuaweiConfig {
   tokenUrl?: string;
 }
 
-/** OAuth 2.0 client-credentials tokens per client (§3.1), cached for their hour less a minute. */
-const tokens = new Map<string, Promise<{ token: string; until: number }>>();
+/** OAuth 2.0 client-credentials tokens per client (§3.1). */
+const tokens = new AccessTokens();
 
-async function accessToken(c: HuaweiConfig, fresh: boolean): Promise<string> {
+function accessToken(c: HuaweiConfig, fresh: boolean): Promise<string> {
   const url = c.tokenUrl ?? TOKEN_URL;
-  const key = `${url} ${c.clientId}`;
-  const hit = tokens.get(key);
-  if (hit && !fresh) {
-    const t = await hit.catch(() => null);
-    if (t && t.until > Date.now()) return t.token;
-  }
-  const p = (async () => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }).toString(),
-    });
-    const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error_description?: string };
-    if (!res.ok || !body.access_token) throw new Error(`Huawei token: ${res.status} ${body.error_description ?? ''}`);
-    return { token: body.access_token, until: Date.now() + ((body.expires_in ?? 3600) - 60) * 1000 };
-  })();
-  tokens.set(key, p);
-  p.catch(() => tokens.delete(key));
-  return (await p).token;
+  return tokens.get(`${url} ${c.clientId}`, fresh, () => tokenRequest(url, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }, 'Huawei'));
 }
 
 /** One request's message for devices that share a language: Huawei sends one payload to many tokens. */
@@ -72,21 +54,15 @@ export const huaweiAdapter: VendorAdapter = {
     const url = `${c.baseUrl ?? PUSH_HOST}/v1/${encodeURIComponent(c.clientId)}/messages:send`;
     const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
     const out: VendorResult[] = [];
-    // devices whose locale picks the same text share a request
-    const byText = groupBy(targets, (t) => message.render(t.locale).lang ?? '');
-    for (const group of byText.values()) {
-      for (let i = 0; i < group.length; i += MAX_TOKENS) {
-        const part = group.slice(i, i + MAX_TOKENS);
-        out.push(...(await sendBatch(c, url, messageFor(message, part[0]!.locale, part.map((t) => t.token), ttl), part)));
-      }
+    for (const part of batchesByLanguage(message, targets, MAX_TOKENS)) {
+      out.push(...(await sendBatch(c, url, messageFor(message, part[0]!.locale, part.map((t) => t.token), ttl), part)));
     }
     return out;
   },
 };
 
 async function sendBatch(c: HuaweiConfig, url: string, body: Record<string, unknown>, part: readonly VendorTarget[]): Promise<VendorResult[]> {
-  type Outcome = { outcome: 'sent' } | { outcome: 'dead' | 'failed'; code: number; info: string };
-  const all = (r: Outcome): VendorResult[] => part.map((t) => ({ registrationId: t.registrationId, ...r }));
+  const all = (r: Parameters<typeof resultForAll>[1]) => resultForAll(part, r);
   let fresh = false;
   let refreshed = false;
   for (let attempt = 0; ; attempt++) {

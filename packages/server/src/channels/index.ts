@@ -29,8 +29,3 @@ export interface OfflineChannels {
    */
   recall?(r: { appId: number; taskId: string; info?: Record<string, unknown> }): Promise<void>;
 }
-
-/** Until vendor adapters are configured, offline devices are served from their inbox on reconnect. */
-export const inboxOnly: OfflineChannels = {
-  async sendOffline() {},
-};

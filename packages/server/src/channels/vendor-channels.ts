@@ -127,7 +127,8 @@ export class VendorChannels implements OfflineChannels {
       m = tasks.findTask(this.db, appId, taskId).then((row) => {
         if (!row) return undefined;
         const stored = JSON.parse(row.message) as StoredMessage;
-        return { taskId, expiresAt: stored.expiresAt, render: (locale: string | null) => deviceMessage(stored, pickLanguage(locale, stored.info.MultiLanguageContent)) };
+        const pick = (locale: string | null) => pickLanguage(locale, stored.info.MultiLanguageContent);
+        return { taskId, expiresAt: stored.expiresAt, render: (locale: string | null) => deviceMessage(stored, pick(locale)), variant: (locale: string | null) => pick(locale)?.Language ?? '' };
       });
       if (this.messages.size > 200) this.messages.clear();
       this.messages.set(key, m);

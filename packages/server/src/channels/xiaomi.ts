@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
-import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+import { batchesByLanguage, resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { truncateUtf16 } from './truncate.js';
 import { retryAfterMs } from './webpush.js';
-import { groupBy } from '../util/group-by.js';
 
 const HOST = 'https://api.xmpush.xiaomi.com';
 /** Tencent's Mi limits: title 50, text 128 (reference §2.8); Xiaomi wants them under those counts (vendor-protocols.md §6.2). */
@@ -46,19 +45,15 @@ export const xiaomiAdapter: VendorAdapter = {
     const c = config as unknown as XiaomiConfig;
     const ttlMs = Math.max(0, message.expiresAt - Date.now());
     const out: VendorResult[] = [];
-    for (const group of groupBy(targets, (t) => message.render(t.locale).lang ?? '').values()) {
-      for (let i = 0; i < group.length; i += MAX_REGIDS) {
-        const part = group.slice(i, i + MAX_REGIDS);
-        out.push(...(await sendBatch(c, form(c, message, part[0]!.locale, part.map((t) => t.token), ttlMs), part)));
-      }
+    for (const part of batchesByLanguage(message, targets, MAX_REGIDS)) {
+      out.push(...(await sendBatch(c, form(c, message, part[0]!.locale, part.map((t) => t.token), ttlMs), part)));
     }
     return out;
   },
 };
 
 async function sendBatch(c: XiaomiConfig, body: URLSearchParams, part: readonly VendorTarget[]): Promise<VendorResult[]> {
-  type Outcome = { outcome: 'sent' } | { outcome: 'failed'; code: number; info: string };
-  const all = (r: Outcome): VendorResult[] => part.map((t) => ({ registrationId: t.registrationId, ...r }));
+  const all = (r: Parameters<typeof resultForAll>[1]) => resultForAll(part, r);
   for (let attempt = 0; ; attempt++) {
     let r: { code?: number; description?: string; reason?: string };
     try {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, SchedTasksTable } from './schema.js';
+import { withNextId } from './per-app-id.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type SchedRow = Selectable<SchedTasksTable>;
@@ -13,20 +14,19 @@ export interface NewSched {
   description: string;
 }
 
-/** Stores a scheduled push under the app's next TaskID (1, 2, …); retries if another call took the same id. */
+/** Stores a scheduled push under the app's next TaskID (1, 2, …). */
 export async function insertSched(db: Kysely<Database>, s: NewSched, now: number): Promise<number> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const top = await db.selectFrom('sched_tasks').select((eb) => eb.fn.max('sched_id').as('top')).where('app_id', '=', s.appId).executeTakeFirst();
-    const id = Number(top?.top ?? 0) + 1;
-    const r = await db
-      .insertInto('sched_tasks')
-      .values({ app_id: s.appId, sched_id: id, type: s.type, sched_at: s.schedAt, content: s.content, title: s.title, description: s.description, status: 'pending', dispatch_success: 0, dispatch_err: '', push_task_id: '', lease_until: null, created_at: now })
-      .onConflict((oc) => oc.columns(['app_id', 'sched_id']).doNothing())
-      .returning('sched_id')
-      .executeTakeFirst();
-    if (r) return id;
-  }
-  throw new Error('could not allocate a scheduled TaskID');
+  return withNextId(
+    async () => (await db.selectFrom('sched_tasks').select((eb) => eb.fn.max('sched_id').as('top')).where('app_id', '=', s.appId).executeTakeFirst())?.top,
+    async (id) =>
+      (await db
+        .insertInto('sched_tasks')
+        .values({ app_id: s.appId, sched_id: id, type: s.type, sched_at: s.schedAt, content: s.content, title: s.title, description: s.description, status: 'pending', dispatch_success: 0, dispatch_err: '', push_task_id: '', lease_until: null, created_at: now })
+        .onConflict((oc) => oc.columns(['app_id', 'sched_id']).doNothing())
+        .returning('sched_id')
+        .executeTakeFirst()) !== undefined,
+    'a scheduled TaskID',
+  );
 }
 
 export async function findSched(db: Db, appId: number, id: number): Promise<SchedRow | undefined> {

@@ -222,3 +222,15 @@ export function broadcastBody(extra: Record<string, unknown> = {}, info: Record<
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A task's device-level loss rows. */
+export const lossRows = (h: TestHerald, taskId: string) => h.herald.store.db.selectFrom('losses').select(['registration_id', 'code', 'stage', 'reason']).where('task_id', '=', taskId).execute();
+
+/** Stops Herald and an emulator; the emulator stops even if Herald never started, or the process would not exit. */
+export async function stopWithEmulator(h: TestHerald | undefined, emu: { stop(): Promise<void> }): Promise<void> {
+  try {
+    await h?.stop();
+  } finally {
+    await emu.stop();
+  }
+}
