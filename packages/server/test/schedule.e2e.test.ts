@@ -79,5 +79,21 @@ for (const db of await testDatabases()) {
       c.close();
       cs.close();
     });
+
+    test('a task a dead process left dispatching is fired by the next one once its lease has lapsed', async () => {
+      const d = await makeDevice(h.url, app);
+      const content = { From_Account: 'administrator', MsgRandom: 777_001, To_Account: [d.registrationId], OfflinePushInfo: { PushFlag: 0, Title: 'taken over', Desc: 'x' } };
+      await h.herald.store.db
+        .insertInto('sched_tasks')
+        .values({ app_id: app.sdkAppId, sched_id: 900, type: 'User', sched_at: Date.now() - 60_000, content: JSON.stringify(content), title: 'taken over', description: 'x', status: 'dispatching', dispatch_success: 0, dispatch_err: '', push_task_id: '', lease_until: Date.now() - 1000, created_at: Date.now() - 120_000 })
+        .execute();
+      const t = await eventually(async () => {
+        const info = (await call('get_sched_task', { TaskID: 900 })).TaskInfo;
+        return info.Status === 'dispatched' ? info : undefined;
+      });
+      const c = await ackingDevice(h.url, app, d);
+      await c.waitFor((f) => f.t === 'msg' && f.id === t.PushTaskID);
+      c.close();
+    });
   });
 }
