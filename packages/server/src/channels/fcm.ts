@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
-import { retryAfterMs } from './webpush.js';
+import { withRetries } from './retry.js';
 import { AccessTokens, tokenRequest } from './access-tokens.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
@@ -62,33 +62,21 @@ export const fcmAdapter: VendorAdapter = {
 };
 
 async function sendOne(c: FcmConfig, url: string, msg: Record<string, unknown>, registrationId: string): Promise<VendorResult> {
-  let refreshed = false;
-  let fresh = false;
-  for (let attempt = 0; ; attempt++) {
-    let res: Response;
-    try {
+  return withRetries<VendorResult>(
+    async (fresh) => {
       const token = await tokens.get(`${tokenUrlOf(c)} ${c.serviceAccount.client_email}`, fresh, () => grant(c));
-      fresh = false;
-      res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: msg }) });
-    } catch (err) {
-      if (attempt < 2) continue;
-      return { registrationId, outcome: 'failed', code: 0, info: (err as Error).message };
-    }
-    if (res.ok) return { registrationId, outcome: 'sent' };
-    const body = (await res.json().catch(() => ({}))) as { error?: { message?: string; details?: { errorCode?: string }[] } };
-    const errorCode = body.error?.details?.find((d) => d.errorCode)?.errorCode ?? '';
-    const info = `${errorCode || res.status} ${body.error?.message ?? ''}`.trim();
-    // §2.4: UNREGISTERED drops the token; SENDER_ID_MISMATCH means it belongs to another project
-    if (errorCode === 'UNREGISTERED' || errorCode === 'SENDER_ID_MISMATCH' || res.status === 404) return { registrationId, outcome: 'dead', code: res.status, info };
-    if (res.status === 401 && !refreshed) {
-      refreshed = true; // the access token expired or was revoked: get a new one and retry once
-      fresh = true;
-      continue;
-    }
-    if ((res.status === 429 || res.status >= 500) && attempt < 2) {
-      await new Promise((r) => setTimeout(r, retryAfterMs(res.headers.get('retry-after'), attempt)));
-      continue;
-    }
-    return { registrationId, outcome: 'failed', code: res.status, info };
-  }
+      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: msg }) });
+      if (res.ok) return { done: { registrationId, outcome: 'sent' } };
+      const body = (await res.json().catch(() => ({}))) as { error?: { message?: string; details?: { errorCode?: string }[] } };
+      const errorCode = body.error?.details?.find((d) => d.errorCode)?.errorCode ?? '';
+      const info = `${errorCode || res.status} ${body.error?.message ?? ''}`.trim();
+      // §2.4: UNREGISTERED drops the token; SENDER_ID_MISMATCH means it belongs to another project
+      if (errorCode === 'UNREGISTERED' || errorCode === 'SENDER_ID_MISMATCH' || res.status === 404) return { done: { registrationId, outcome: 'dead', code: res.status, info } };
+      // the access token expired or was revoked: get a new one and retry once
+      if (res.status === 401) return { auth: info };
+      if (res.status === 429 || res.status >= 500) return { later: `${res.status} ${info}`, retryAfter: res.headers.get('retry-after') };
+      return { done: { registrationId, outcome: 'failed', code: res.status, info } };
+    },
+    (info, code) => ({ registrationId, outcome: 'failed', code, info }),
+  );
 }

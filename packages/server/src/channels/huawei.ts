@@ -1,6 +1,6 @@
 import { batchesByLanguage, resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import { retryAfterMs } from './webpush.js';
+import { withRetries } from './retry.js';
 import { AccessTokens, tokenRequest } from './access-tokens.js';
 
 const TOKEN_URL = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
@@ -63,42 +63,29 @@ export const huaweiAdapter: VendorAdapter = {
 
 async function sendBatch(c: HuaweiConfig, url: string, body: Record<string, unknown>, part: readonly VendorTarget[]): Promise<VendorResult[]> {
   const all = (r: Parameters<typeof resultForAll>[1]) => resultForAll(part, r);
-  let fresh = false;
-  let refreshed = false;
-  for (let attempt = 0; ; attempt++) {
-    let res: Response;
-    try {
+  return withRetries<VendorResult[]>(
+    async (fresh) => {
       const token = await accessToken(c, fresh);
-      fresh = false;
-      res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json;charset=UTF-8' }, body: JSON.stringify(body) });
-    } catch (err) {
-      if (attempt < 2) continue;
-      return all({ outcome: 'failed', code: 0, info: (err as Error).message });
-    }
-    const r = (await res.json().catch(() => ({}))) as { code?: string; msg?: string };
-    const code = Number(r.code ?? res.status);
-    // §3.3: 80000000 success; 80100000 partial with illegal_tokens; 80300007 every token invalid
-    if (r.code === '80000000') return all({ outcome: 'sent' });
-    if (r.code === '80100000') {
-      let illegal = new Set<string>();
-      try {
-        illegal = new Set((JSON.parse(r.msg ?? '{}') as { illegal_tokens?: string[] }).illegal_tokens ?? []);
-      } catch {
-        // an unreadable msg: count them all as sent rather than clear good tokens
+      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json;charset=UTF-8' }, body: JSON.stringify(body) });
+      const r = (await res.json().catch(() => ({}))) as { code?: string; msg?: string };
+      const code = Number(r.code ?? res.status);
+      // §3.3: 80000000 success; 80100000 partial with illegal_tokens; 80300007 every token invalid
+      if (r.code === '80000000') return { done: all({ outcome: 'sent' }) };
+      if (r.code === '80100000') {
+        let illegal = new Set<string>();
+        try {
+          illegal = new Set((JSON.parse(r.msg ?? '{}') as { illegal_tokens?: string[] }).illegal_tokens ?? []);
+        } catch {
+          // an unreadable msg: count them all as sent rather than clear good tokens
+        }
+        return { done: part.map((t) => (illegal.has(t.token) ? { registrationId: t.registrationId, outcome: 'dead', code, info: 'illegal token' } : { registrationId: t.registrationId, outcome: 'sent' })) };
       }
-      return part.map((t) => (illegal.has(t.token) ? { registrationId: t.registrationId, outcome: 'dead', code, info: 'illegal token' } : { registrationId: t.registrationId, outcome: 'sent' }));
-    }
-    if (r.code === '80300007') return all({ outcome: 'dead', code, info: r.msg ?? 'all tokens invalid' });
-    if ((r.code === '80200003' || r.code === '80200001' || res.status === 401) && !refreshed) {
-      refreshed = true;
-      fresh = true;
-      continue;
-    }
-    // 502 and 503 (flow control): slow down and retry, a bounded number of times
-    if ((res.status === 502 || res.status === 503 || res.status >= 500) && attempt < 2) {
-      await new Promise((done) => setTimeout(done, retryAfterMs(res.headers.get('retry-after'), attempt)));
-      continue;
-    }
-    return all({ outcome: 'failed', code, info: r.msg ?? res.statusText });
-  }
+      if (r.code === '80300007') return { done: all({ outcome: 'dead', code, info: r.msg ?? 'all tokens invalid' }) };
+      if (r.code === '80200003' || r.code === '80200001' || res.status === 401) return { auth: `${code} ${r.msg ?? ''}` };
+      // 502 and 503 (flow control): slow down and retry, a bounded number of times
+      if (res.status >= 500) return { later: `${code} ${r.msg ?? res.statusText}`, retryAfter: res.headers.get('retry-after') };
+      return { done: all({ outcome: 'failed', code, info: r.msg ?? res.statusText }) };
+    },
+    (info, code) => all({ outcome: 'failed', code, info }),
+  );
 }

@@ -33,7 +33,13 @@ export class VendorChannels implements OfflineChannels {
   private messages = new Map<string, Promise<VendorMessage | undefined>>();
   private certs = new Map<number, { rows: Promise<CertificateRow[]>; until: number }>();
 
-  constructor(private db: Kysely<Database>, private adapters: Partial<Record<CertVendor, VendorAdapter>>, onError: (err: unknown) => void) {
+  constructor(
+    private db: Kysely<Database>,
+    private adapters: Partial<Record<CertVendor, VendorAdapter>>,
+    onError: (err: unknown) => void,
+    /** The URL a vendor posts this certificate's delivery receipts to, when Herald has a public URL. */
+    private receiptUrl: (appId: number, cert: CertificateRow) => string | undefined = () => undefined,
+  ) {
     this.counts = new Batcher((items) => events.addLossCounts(db, items), onError, 500);
   }
 
@@ -77,7 +83,7 @@ export class VendorChannels implements OfflineChannels {
       if (message) {
         for (const group of groupBy(sends, (s) => s.cert).values()) {
           const { cert, adapter } = group[0]!;
-          const results = await adapter.send(JSON.parse(cert.config) as Record<string, unknown>, message, group.map((s) => s.target));
+          const results = await adapter.send(JSON.parse(cert.config) as Record<string, unknown>, message, group.map((s) => s.target), { receiptUrl: this.receiptUrl(appId, cert) });
           await this.settle(appId, cert.vendor, group, results, losses);
         }
       }

@@ -14,16 +14,51 @@ export interface VendorTarget {
   registrationId: string;
   token: string;
   locale: string | null;
+  /** APNs only: the device's PushKit VoIP token, used for `IsVoipPush` pushes when present. */
+  voipToken?: string | null;
 }
 
-/** What a vendor said about one device. `dead`: the token will never work again and is cleared. */
+/** What Herald tells an adapter besides the message. */
+export interface SendContext {
+  /**
+   * Where the vendor should post delivery receipts for this push (routes/receipts), when Herald
+   * knows its public URL (`HERALD_PUBLIC_URL`). Adapters put it in the vendor's callback field.
+   */
+  receiptUrl?: string;
+}
+
+/** One fact a vendor's delivery receipt reports. */
+export interface ReceiptEvent {
+  /** Herald's TaskId, which the adapter sent as the vendor's callback parameter. */
+  taskId: string;
+  /** The device's vendor token, when the receipt names it (needed for `dead`). */
+  token?: string;
+  /** How many devices this event stands for (a receipt may count rather than list). */
+  count?: number;
+  outcome: 'reached' | 'dead' | 'failed';
+  code?: number;
+  info?: string;
+}
+
+/**
+ * What a vendor said about one device. `dead`: the token will never work again and is cleared.
+ * `pauseMs` on a failure: the vendor's quota for this certificate is spent; Herald sends nothing
+ * more through it for that long and counts those devices as lost with the same code.
+ */
 export type VendorResult =
   | { registrationId: string; outcome: 'sent' }
-  | { registrationId: string; outcome: 'dead' | 'failed'; code: number; info: string };
+  | { registrationId: string; outcome: 'dead' | 'failed'; code: number; info: string; pauseMs?: number };
 
 /** One vendor's protocol. The config is that vendor's certificate (channels/certificates.ts), already checked. */
 export interface VendorAdapter {
-  send(config: Record<string, unknown>, message: VendorMessage, targets: readonly VendorTarget[]): Promise<VendorResult[]>;
+  send(config: Record<string, unknown>, message: VendorMessage, targets: readonly VendorTarget[], ctx: SendContext): Promise<VendorResult[]>;
+  /**
+   * The push was recalled: withdraw it (a vendor revoke API) or overwrite it (the same collapse
+   * id, tag or notify id with the replacement) on these devices, where the vendor can.
+   */
+  recall?(config: Record<string, unknown>, r: { message: VendorMessage; targets: readonly VendorTarget[] }): Promise<void>;
+  /** Reads a delivery receipt this vendor posted to `SendContext.receiptUrl`. */
+  receipts?(body: Buffer, contentType: string): ReceiptEvent[];
 }
 
 /** Targets in batches of at most `max`, each batch one language variant: for vendors that send one payload to many tokens. */
@@ -36,6 +71,6 @@ export function batchesByLanguage(message: VendorMessage, targets: readonly Vend
 }
 
 /** One outcome for every device of a batch request. */
-export function resultForAll(part: readonly VendorTarget[], r: { outcome: 'sent' } | { outcome: 'dead' | 'failed'; code: number; info: string }): VendorResult[] {
+export function resultForAll(part: readonly VendorTarget[], r: { outcome: 'sent' } | { outcome: 'dead' | 'failed'; code: number; info: string; pauseMs?: number }): VendorResult[] {
   return part.map((t) => ({ registrationId: t.registrationId, ...r }));
 }

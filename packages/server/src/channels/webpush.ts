@@ -1,4 +1,5 @@
 import webpush from 'web-push';
+import { withRetries } from './retry.js';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 
 /** Push services need not take more than 4,096 bytes of body: 3,993 of plaintext (RFC 8291 §4). */
@@ -55,34 +56,19 @@ async function sendOne(c: WebPushConfig, message: VendorMessage, t: VendorTarget
   } catch (err) {
     return { registrationId: t.registrationId, outcome: 'dead', code: 400, info: `unusable subscription: ${(err as Error).message}` };
   }
-  for (let attempt = 0; ; attempt++) {
-    let res: Response;
-    try {
-      res = await fetch(details.endpoint, { method: 'POST', headers: details.headers as Record<string, string>, body: new Uint8Array(details.body as Buffer) });
-    } catch (err) {
-      if (attempt < 2) continue;
-      return { registrationId: t.registrationId, outcome: 'failed', code: 0, info: `network: ${(err as Error).message}` };
-    }
-    const text = await res.text().catch(() => '');
-    // RFC 8030 §5: 201 Created; some services answer 200 or 202
-    if (res.status === 200 || res.status === 201 || res.status === 202) return { registrationId: t.registrationId, outcome: 'sent' };
-    // 404/410: the subscription is gone for good; delete it (reference §10)
-    if (res.status === 404 || res.status === 410) return { registrationId: t.registrationId, outcome: 'dead', code: res.status, info: text || res.statusText };
-    // 429 and 5xx: back off and retry, a bounded number of times, honouring Retry-After
-    if ((res.status === 429 || res.status >= 500) && attempt < 2) {
-      await new Promise((r) => setTimeout(r, retryAfterMs(res.headers.get('retry-after'), attempt)));
-      continue;
-    }
-    return { registrationId: t.registrationId, outcome: 'failed', code: res.status, info: text || res.statusText };
-  }
-}
-
-/** Retry-After in seconds (or an HTTP date), capped at 10 s; otherwise 200 ms doubling. */
-export function retryAfterMs(header: string | null, attempt: number): number {
-  if (header) {
-    const s = Number(header);
-    const ms = Number.isFinite(s) ? s * 1000 : Date.parse(header) - Date.now();
-    if (Number.isFinite(ms)) return Math.min(10_000, Math.max(0, ms));
-  }
-  return 200 * 2 ** attempt;
+  const id = t.registrationId;
+  return withRetries<VendorResult>(
+    async () => {
+      const res = await fetch(details.endpoint, { method: 'POST', headers: details.headers as Record<string, string>, body: new Uint8Array(details.body as Buffer) });
+      const text = await res.text().catch(() => '');
+      // RFC 8030 §5: 201 Created; some services answer 200 or 202
+      if (res.status === 200 || res.status === 201 || res.status === 202) return { done: { registrationId: id, outcome: 'sent' } };
+      // 404/410: the subscription is gone for good; delete it (reference §10)
+      if (res.status === 404 || res.status === 410) return { done: { registrationId: id, outcome: 'dead', code: res.status, info: text || res.statusText } };
+      // 429 and 5xx: back off and retry, a bounded number of times, honouring Retry-After
+      if (res.status === 429 || res.status >= 500) return { later: `${res.status} ${text}`, retryAfter: res.headers.get('retry-after') };
+      return { done: { registrationId: id, outcome: 'failed', code: res.status, info: text || res.statusText } };
+    },
+    (info, code) => ({ registrationId: id, outcome: 'failed', code, info }),
+  );
 }

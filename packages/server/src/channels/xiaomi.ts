@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { batchesByLanguage, resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import { retryAfterMs } from './webpush.js';
+import { withRetries } from './retry.js';
 
 const HOST = 'https://api.xmpush.xiaomi.com';
 /** Tencent's Mi limits: title 50, text 128 (reference §2.8); Xiaomi wants them under those counts (vendor-protocols.md §6.2). */
@@ -54,26 +54,20 @@ export const xiaomiAdapter: VendorAdapter = {
 
 async function sendBatch(c: XiaomiConfig, body: URLSearchParams, part: readonly VendorTarget[]): Promise<VendorResult[]> {
   const all = (r: Parameters<typeof resultForAll>[1]) => resultForAll(part, r);
-  for (let attempt = 0; ; attempt++) {
-    let r: { code?: number; description?: string; reason?: string };
-    try {
+  return withRetries<VendorResult[]>(
+    async () => {
       const res = await fetch(`${c.baseUrl ?? HOST}/v3/message/regid`, {
         method: 'POST',
         headers: { authorization: `key=${c.appSecret}`, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
         body: body.toString(),
       });
-      r = (await res.json().catch(() => ({ code: res.status, description: res.statusText }))) as typeof r;
-    } catch (err) {
-      if (attempt < 2) continue;
-      return all({ outcome: 'failed', code: 0, info: (err as Error).message });
-    }
-    if (r.code === 0) return all({ outcome: 'sent' });
-    const code = Number(r.code ?? -1);
-    if (RETRY.has(code) && attempt < 2) {
-      await new Promise((done) => setTimeout(done, retryAfterMs(null, attempt)));
-      continue;
-    }
-    // Xiaomi reports invalid regIds only through receipts (§6.3), so a refusal here clears no token.
-    return all({ outcome: 'failed', code, info: r.reason ?? r.description ?? 'refused' });
-  }
+      const r = (await res.json().catch(() => ({ code: res.status, description: res.statusText }))) as { code?: number; description?: string; reason?: string };
+      if (r.code === 0) return { done: all({ outcome: 'sent' }) };
+      const code = Number(r.code ?? -1);
+      if (RETRY.has(code)) return { later: `${code} ${r.description ?? ''}` };
+      // Xiaomi reports invalid regIds only through receipts (§6.3), so a refusal here clears no token.
+      return { done: all({ outcome: 'failed', code, info: r.reason ?? r.description ?? 'refused' }) };
+    },
+    (info, code) => all({ outcome: 'failed', code, info }),
+  );
 }
