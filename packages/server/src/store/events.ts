@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { ClicksTable, Database, LossesTable } from './schema.js';
 import { chunks } from '../util/chunks.js';
+import { sumCounts } from '../util/sum-counts.js';
 
 export type LossRow = Insertable<LossesTable>;
 export type ClickRow = ClicksTable;
@@ -18,15 +19,7 @@ export interface LossCount {
 
 /** Adds to the per-task loss counters: one upsert per distinct (task, reason). */
 export async function addLossCounts(tx: Db, counts: readonly LossCount[]): Promise<void> {
-  const merged = new Map<string, LossCount>();
-  for (const c of counts) {
-    if (c.count <= 0) continue;
-    const key = `${c.appId}\u0000${c.taskId}\u0000${c.code}`;
-    const m = merged.get(key);
-    if (m) m.count += c.count;
-    else merged.set(key, { ...c });
-  }
-  for (const part of chunks([...merged.values()], 200)) {
+  for (const part of chunks(sumCounts(counts, (c) => `${c.appId}\u0000${c.taskId}\u0000${c.code}`), 200)) {
     await tx
       .insertInto('loss_counts')
       .values(part.map((c) => ({ app_id: c.appId, task_id: c.taskId, code: c.code, stage: c.stage, reason: c.reason, count: c.count })))

@@ -12,3 +12,4 @@ export * as dailyPushes from './daily-pushes.js';
 export * as sched from './sched.js';
 export { allocateSeqs } from './seqs.js';
 export * as certificates from './certificates.js';
+export * as vendorCounts from './vendor-counts.js';

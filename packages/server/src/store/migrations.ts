@@ -267,6 +267,21 @@ migrations['0004_certificates'] = {
   },
 };
 
+migrations['0005_vendor_counts'] = {
+  async up(db: Kysely<unknown>) {
+    // Per task and vendor: devices handed to the vendor ('sent') and those its receipts say arrived ('reached').
+    await db.schema
+      .createTable('vendor_counts')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('vendor', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('count', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('vendor_counts_pk', ['app_id', 'task_id', 'vendor', 'outcome'])
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** `schema`: the PostgreSQL schema Herald's tables live in, so the migrator looks for its own tables there and not in a neighbour's. */

@@ -162,6 +162,14 @@ export interface LossCountsTable {
   count: number;
 }
 
+export interface VendorCountsTable {
+  app_id: number;
+  task_id: string;
+  vendor: string;
+  outcome: 'sent' | 'reached';
+  count: number;
+}
+
 export interface DailyPushesTable {
   app_id: number;
   account: string;
@@ -220,4 +228,5 @@ export interface Database {
   sched_tasks: SchedTasksTable;
   seq_counters: SeqCountersTable;
   certificates: CertificatesTable;
+  vendor_counts: VendorCountsTable;
 }
