@@ -14,6 +14,9 @@ const EnvSchema = z.object({
   HERALD_TASK_LEASE_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   HERALD_FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HERALD_FANOUT_SHARD_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  HERALD_PUBLIC_URL: z.url().optional(),
+  HERALD_VENDOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  HERALD_VENDOR_RATE: z.coerce.number().min(0).default(0),
 });
 
 export interface HeraldConfig {
@@ -34,6 +37,12 @@ export interface HeraldConfig {
   fanoutConcurrency: number;
   /** Devices per fan-out shard: the unit of work handed between processes. */
   fanoutShardSize: number;
+  /** The URL vendors reach Herald at, for delivery receipts; absent, the address Herald listens on. */
+  publicUrl?: string;
+  /** Vendor requests in flight per certificate, unless the certificate sets `limits.concurrency`. */
+  vendorConcurrency: number;
+  /** Devices sent per second per certificate (0 = unpaced), unless the certificate sets `limits.perSecond`. */
+  vendorRate: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HeraldConfig> = {}): HeraldConfig {
@@ -55,6 +64,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     taskLeaseSeconds: e.HERALD_TASK_LEASE_SECONDS,
     fanoutConcurrency: e.HERALD_FANOUT_CONCURRENCY,
     fanoutShardSize: e.HERALD_FANOUT_SHARD_SIZE,
+    publicUrl: e.HERALD_PUBLIC_URL?.replace(/\/$/, ''),
+    vendorConcurrency: e.HERALD_VENDOR_CONCURRENCY,
+    vendorRate: e.HERALD_VENDOR_RATE,
     ...overrides,
   };
 }

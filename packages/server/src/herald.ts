@@ -3,10 +3,17 @@ import { buildApi } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import type { OfflineChannels } from './channels/index.js';
 import { VendorChannels } from './channels/vendor-channels.js';
+import type { CertVendor } from './channels/certificates.js';
+import { receiptPath } from './channels/receipt-urls.js';
+import type { VendorAdapter } from './channels/vendor.js';
+import type { CertificateRow } from './store/certificates.js';
 import { webPushAdapter } from './channels/webpush.js';
 import { fcmAdapter } from './channels/fcm.js';
 import { huaweiAdapter } from './channels/huawei.js';
 import { xiaomiAdapter } from './channels/xiaomi.js';
+import { oppoAdapter } from './channels/oppo.js';
+import { honorAdapter } from './channels/honor.js';
+import { harmonyAdapter } from './channels/harmony.js';
 import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
 import { fireScheduled } from './api/admin/sched.js';
@@ -80,7 +87,16 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     kick: (a, id, c, r) => router.kick(a, id, c, r),
     close: () => router.close(),
   };
-  const vendors = opts.offline ? undefined : new VendorChannels(db, { webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter }, (err) => onError(err, 'offline channel'));
+  const adapters: Partial<Record<CertVendor, VendorAdapter>> = { webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter, oppo: oppoAdapter, honor: honorAdapter, harmony: harmonyAdapter };
+  // Vendors post receipts to the public URL; without one, to the address Herald listens on (known once listening).
+  let publicUrl = config.publicUrl;
+  const receiptUrl = async (appId: number, cert: CertificateRow) => {
+    const app = await apps.get(appId);
+    return app && publicUrl ? publicUrl + receiptPath(app.secretKey, cert.vendor, appId, Number(cert.cert_id)) : undefined;
+  };
+  const vendors = opts.offline
+    ? undefined
+    : new VendorChannels(db, adapters, (err) => onError(err, 'offline channel'), receiptUrl, { concurrency: config.vendorConcurrency, perSecond: config.vendorRate });
   const offline = opts.offline ?? vendors!;
   const routed = new Batcher<{ appId: number; taskId: string }>((keys) => tasks.setStatusMany(db, keys, 'accepted', 'routed'), (err) => onError(err, 'task status write'), 50);
   const push = new BatchPushAcceptor({
@@ -119,6 +135,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const api = buildApi({
     admin: adminDeps,
     device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },
+    receipts: { db, apps, adapters, log },
     metrics,
     log,
     ready: () => accepting,
@@ -163,6 +180,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   runner.start();
   const port = (api.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  publicUrl ??= `http://${host}:${port}`;
 
   let closed = false;
   return {
@@ -174,7 +192,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     router,
     createdDefaultApp,
     async flush() {
-      await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush()]);
+      await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush(), vendors?.flush()]);
     },
     async close() {
       if (closed) return;

@@ -9,36 +9,43 @@ const text = (max = 256) => z.string().min(1).max(max);
 const pem = z.string().min(1).max(8192).refine((s) => s.includes('-----BEGIN') && s.includes('PRIVATE KEY-----'), 'must be a PEM private key');
 /** Every vendor client takes its base URL from config, so tests and demos can use the emulators. */
 const baseUrl = z.url().optional();
+/**
+ * How hard Herald may drive this certificate: requests in flight at once and devices per second
+ * (0 = unpaced). Absent, HERALD_VENDOR_CONCURRENCY and HERALD_VENDOR_RATE apply.
+ */
+const limits = z.strictObject({ concurrency: z.number().int().min(1).max(256).optional(), perSecond: z.number().min(0).max(1_000_000).optional() }).optional();
 
 export const VendorConfig = {
   // APNs token auth: ES256 JWT from the .p8 key (§1.2)
-  apns: z.strictObject({ keyId: z.string().length(10), teamId: z.string().length(10), bundleId: text(), privateKey: pem, production: z.boolean(), voipTopic: text().optional(), baseUrl }),
+  apns: z.strictObject({ keyId: z.string().length(10), teamId: z.string().length(10), bundleId: text(), privateKey: pem, production: z.boolean(), voipTopic: text().optional(), baseUrl, limits }),
   // FCM HTTP v1: service-account JWT bearer grant (§2.2)
   fcm: z.strictObject({
     serviceAccount: z.looseObject({ project_id: text(), client_email: text(), private_key: pem, token_uri: z.url().optional() }),
     baseUrl,
     tokenUrl: z.url().optional(),
+    limits,
   }),
   // Huawei Push Kit: OAuth client credentials (§3.1)
-  huawei: z.strictObject({ clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional() }),
+  huawei: z.strictObject({ clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional(), limits }),
   // Honor: OAuth client credentials and the app id in the send path (§5)
-  honor: z.strictObject({ appId: text(), clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional() }),
+  honor: z.strictObject({ appId: text(), clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional(), limits }),
   // Xiaomi: AppSecret in the Authorization header, restricted package name (§6.1)
-  xiaomi: z.strictObject({ appSecret: text(), packageName: text(), baseUrl }),
+  xiaomi: z.strictObject({ appSecret: text(), packageName: text(), baseUrl, limits }),
   // OPPO: AppKey + MasterSecret signed into an auth_token (§7.1)
-  oppo: z.strictObject({ appKey: text(), masterSecret: text(), baseUrl }),
+  oppo: z.strictObject({ appKey: text(), masterSecret: text(), baseUrl, limits }),
   // vivo: AppId/AppKey/AppSecret signed into an authToken (§8)
-  vivo: z.strictObject({ appId: text(), appKey: text(), appSecret: text(), baseUrl }),
+  vivo: z.strictObject({ appId: text(), appKey: text(), appSecret: text(), baseUrl, limits }),
   // Meizu: AppId/AppSecret, MD5 sign per request (§9)
-  meizu: z.strictObject({ appId: text(), appSecret: text(), baseUrl }),
+  meizu: z.strictObject({ appId: text(), appSecret: text(), baseUrl, limits }),
   // HarmonyOS NEXT: service-account PS256 JWT (§4.2)
   harmony: z.strictObject({
     projectId: text(),
     serviceAccount: z.looseObject({ key_id: text(), private_key: pem, sub: text().optional(), iss: text().optional() }),
     baseUrl,
+    limits,
   }),
   // Web Push: VAPID key pair and subject (RFC 8292; §10)
-  webpush: z.strictObject({ publicKey: text(200), privateKey: text(200), subject: z.string().regex(/^(mailto:|https:)/, 'subject must be a mailto: or https: URL') }),
+  webpush: z.strictObject({ publicKey: text(200), privateKey: text(200), subject: z.string().regex(/^(mailto:|https:)/, 'subject must be a mailto: or https: URL'), limits }),
 } as const;
 
 export type CertVendor = keyof typeof VendorConfig;

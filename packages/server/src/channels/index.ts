@@ -24,8 +24,16 @@ export interface OfflineChannels {
   sendOffline(batch: OfflineBatch): Promise<void>;
   /**
    * A push was recalled: overwrite or withdraw the notifications the vendors showed, where the
-   * vendor can (APNs collapse id, FCM, Huawei, Honor; reference §2.3). `info` is the recall's
-   * replacement content, when given.
+   * vendor can (APNs collapse id, FCM, Huawei, Honor; reference §2.3).
    */
-  recall?(r: { appId: number; taskId: string; info?: Record<string, unknown> }): Promise<void>;
+  recall?(r: RecallRequest): Promise<void>;
+}
+
+export interface RecallRequest {
+  appId: number;
+  taskId: string;
+  /** The recall's replacement content (its OfflinePushInfo), when given. */
+  info?: Record<string, unknown>;
+  /** Single and batch pushes: the devices that were also sent the push through their vendors. */
+  vendorSent?: readonly string[];
 }

@@ -1,16 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/index.js';
-import { certificates, events, tasks } from '../store/index.js';
+import { certificates, events, inbox, tasks, vendorCounts } from '../store/index.js';
 import type { CertificateRow } from '../store/certificates.js';
 import type { LossCount } from '../store/events.js';
+import type { VendorCount } from '../store/vendor-counts.js';
 import { LossReason } from '../stats/loss-reasons.js';
 import { Batcher } from '../util/batcher.js';
 import { chunks } from '../util/chunks.js';
 import { groupBy } from '../util/group-by.js';
 import { pickLanguage } from '../dispatch/locale.js';
 import { deviceMessage, type StoredMessage } from '../dispatch/message.js';
+import type { OfflinePushInfo } from '../dispatch/offline-push-info.js';
+import { resolveAudience, type Audience } from '../dispatch/audience.js';
 import type { CertVendor } from './certificates.js';
-import type { OfflineBatch, OfflineChannels } from './index.js';
+import { CertificateGates, type GateLimits } from './certificate-gates.js';
+import type { OfflineBatch, OfflineChannels, RecallRequest } from './index.js';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 
 interface Loss {
@@ -21,49 +25,134 @@ interface Loss {
   reason: string;
 }
 
+/** A device that can be sent to: its certificate, that vendor's adapter, and its token. */
+interface Routed {
+  cert: CertificateRow;
+  adapter: VendorAdapter;
+  target: VendorTarget;
+  userId: string | null;
+}
+
+interface DeviceRow {
+  registration_id: string;
+  user_id: string | null;
+  vendor: string | null;
+  token: string | null;
+  voip_token: string | null;
+  certificate_id: number | null;
+  locale: string | null;
+}
+
+/** A stored push as adapters see it: rendered per device language. */
+export function vendorMessage(taskId: string, stored: StoredMessage): VendorMessage {
+  const pick = (locale: string | null) => pickLanguage(locale, stored.info.MultiLanguageContent);
+  return { taskId, expiresAt: stored.expiresAt, render: (locale) => deviceMessage(stored, pick(locale)), variant: (locale) => pick(locale)?.Language ?? '' };
+}
+
 /**
  * The offline channels: for each batch of devices without a gateway session, finds each device's
- * token and the app's certificate for its vendor, sends through that vendor's adapter, clears
- * tokens the vendor says are dead, and records every device not sent to, with its reason (-2 no
- * token, -1 no certificate, or the vendor's code). Single and batch pushes keep a loss row per
- * device; all-users and tag pushes add to their counters.
+ * token and the app's certificate for its vendor, sends through that vendor's adapter within the
+ * certificate's limits, clears tokens the vendor says are dead, counts what each vendor took, and
+ * records every device not sent to, with its reason (-2 no token, -1 no certificate, or the
+ * vendor's code). Single and batch pushes keep a loss row per device; all-users and tag pushes
+ * add to their counters.
  */
 export class VendorChannels implements OfflineChannels {
-  private counts: Batcher<LossCount>;
+  private losses: Batcher<LossCount>;
+  private sent: Batcher<VendorCount>;
   private messages = new Map<string, Promise<VendorMessage | undefined>>();
   private certs = new Map<number, { rows: Promise<CertificateRow[]>; until: number }>();
+  private gates: CertificateGates;
 
   constructor(
     private db: Kysely<Database>,
     private adapters: Partial<Record<CertVendor, VendorAdapter>>,
-    onError: (err: unknown) => void,
-    /** The URL a vendor posts this certificate's delivery receipts to, when Herald has a public URL. */
-    private receiptUrl: (appId: number, cert: CertificateRow) => string | undefined = () => undefined,
+    private onError: (err: unknown) => void,
+    /** The URL a vendor posts this certificate's delivery receipts to (routes in api/receipts). */
+    private receiptUrl: (appId: number, cert: CertificateRow) => Promise<string | undefined> = async () => undefined,
+    limits: GateLimits = { concurrency: 8, perSecond: 0 },
   ) {
-    this.counts = new Batcher((items) => events.addLossCounts(db, items), onError, 500);
+    this.losses = new Batcher((items) => events.addLossCounts(db, items), onError, 500);
+    this.sent = new Batcher((items) => vendorCounts.addVendorCounts(db, items), onError, 500);
+    this.gates = new CertificateGates(limits);
   }
 
   async flush(): Promise<void> {
-    await this.counts.flush();
+    await Promise.all([this.losses.flush(), this.sent.flush()]);
   }
 
   async sendOffline(batch: OfflineBatch): Promise<void> {
     if (batch.targets.length === 0) return;
     const { appId, taskId } = batch;
-    const devices = [];
-    for (const part of chunks(batch.targets.map((t) => t.registrationId), 1000)) {
-      devices.push(...(await this.db.selectFrom('devices').select(['registration_id', 'user_id', 'vendor', 'token', 'certificate_id', 'locale']).where('app_id', '=', appId).where('registration_id', 'in', part).execute()));
-    }
-    const certs = await this.certificates(appId);
     const losses: Loss[] = [];
-    const lose = (d: { registration_id: string; user_id: string | null }, r: { code: number; stage: string; reason: string }) => losses.push({ registrationId: d.registration_id, userId: d.user_id, ...r });
-    const sends: { cert: CertificateRow; adapter: VendorAdapter; target: VendorTarget; userId: string | null }[] = [];
+    const sends = await this.route(appId, await this.devices(appId, batch.targets.map((t) => t.registrationId)), losses);
+    if (sends.length > 0) {
+      const message = await this.message(appId, taskId);
+      if (message) {
+        // certificates (and so vendors) are sent to side by side; each within its own limits
+        const sentIds = await Promise.all([...groupBy(sends, (s) => s.cert).values()].map((group) => this.sendGroup(appId, message, group, losses)));
+        if (batch.targets[0]!.seq !== null) await inbox.markVendorSent(this.db, appId, taskId, sentIds.flat());
+      }
+    }
+    await this.record(batch, losses);
+  }
+
+  /**
+   * A push was recalled. Devices known to have been sent it through their vendor (single and
+   * batch pushes) get the vendor's withdrawal or an overwrite with the replacement. For all-users
+   * and tag pushes Herald keeps no per-device record of vendor sends, so only vendors whose recall
+   * withdraws (a notification that is not there is left alone) are asked, for the whole audience:
+   * an overwrite would show the replacement on devices that never had the push.
+   */
+  async recall(r: RecallRequest): Promise<void> {
+    const task = await tasks.findTask(this.db, r.appId, r.taskId);
+    if (!task) return;
+    const stored = JSON.parse(task.message) as StoredMessage;
+    const message = vendorMessage(r.taskId, r.info ? { ...stored, info: r.info as OfflinePushInfo } : stored);
+    let ids: readonly string[];
+    let withdrawOnly = false;
+    if (r.vendorSent) ids = r.vendorSent;
+    else if (task.audience && Object.values(this.adapters).some((a) => a?.recallWithdraws)) {
+      ids = await resolveAudience(this.db, r.appId, JSON.parse(task.audience) as Audience);
+      withdrawOnly = true;
+    } else return;
+    for (const part of chunks(ids, 1000)) {
+      const routed = (await this.route(r.appId, await this.devices(r.appId, part), [])).filter((s) => s.adapter.recall && (!withdrawOnly || s.adapter.recallWithdraws));
+      await Promise.all(
+        [...groupBy(routed, (s) => s.cert).values()].map(async (group) => {
+          const { cert, adapter } = group[0]!;
+          const config = JSON.parse(cert.config) as Record<string, unknown>;
+          await this.gates.of(r.appId, cert, config).run(group.length, () => adapter.recall!(config, { message, targets: group.map((s) => s.target) })).catch(this.onError);
+        }),
+      );
+    }
+  }
+
+  private async devices(appId: number, ids: readonly string[]): Promise<DeviceRow[]> {
+    const out: DeviceRow[] = [];
+    for (const part of chunks(ids, 1000)) {
+      out.push(...(await this.db.selectFrom('devices').select(['registration_id', 'user_id', 'vendor', 'token', 'voip_token', 'certificate_id', 'locale']).where('app_id', '=', appId).where('registration_id', 'in', part).execute()));
+    }
+    return out;
+  }
+
+  /** Each device's certificate and adapter, or its loss: no token, no certificate, no channel. */
+  private async route(appId: number, devices: DeviceRow[], losses: Loss[]): Promise<Routed[]> {
+    const certs = await this.certificates(appId);
+    const lose = (d: DeviceRow, r: { code: number; stage: string; reason: string }) => losses.push({ registrationId: d.registration_id, userId: d.user_id, ...r });
+    const out: Routed[] = [];
     for (const d of devices) {
-      if (!d.vendor || !d.token) {
+      if (!d.vendor || !(d.token || d.voip_token)) {
         lose(d, LossReason.noToken);
         continue;
       }
       const vendor = d.vendor === 'apns-voip' ? 'apns' : d.vendor;
+      // a vendor with no server API Herald can call (NIO: docs/vendors.md) has no certificate either
+      const adapter = this.adapters[vendor as CertVendor];
+      if (!adapter) {
+        lose(d, LossReason.noChannel);
+        continue;
+      }
       const ofVendor = certs.filter((c) => c.vendor === vendor);
       // The device names its certificate; one that names none uses the app's only one for its vendor.
       const cert = d.certificate_id !== null ? ofVendor.find((c) => Number(c.cert_id) === Number(d.certificate_id)) : ofVendor.length === 1 ? ofVendor[0] : undefined;
@@ -71,37 +160,59 @@ export class VendorChannels implements OfflineChannels {
         lose(d, LossReason.noCertificate);
         continue;
       }
-      const adapter = this.adapters[vendor as CertVendor];
-      if (!adapter) {
-        lose(d, LossReason.noChannel);
-        continue;
-      }
-      sends.push({ cert, adapter, target: { registrationId: d.registration_id, token: d.token, locale: d.locale }, userId: d.user_id });
+      out.push({ cert, adapter, target: { registrationId: d.registration_id, token: d.token ?? '', voipToken: d.voip_token, locale: d.locale }, userId: d.user_id });
     }
-    if (sends.length > 0) {
-      const message = await this.message(appId, taskId);
-      if (message) {
-        for (const group of groupBy(sends, (s) => s.cert).values()) {
-          const { cert, adapter } = group[0]!;
-          const results = await adapter.send(JSON.parse(cert.config) as Record<string, unknown>, message, group.map((s) => s.target), { receiptUrl: this.receiptUrl(appId, cert) });
-          await this.settle(appId, cert.vendor, group, results, losses);
-        }
-      }
+    return out;
+  }
+
+  /** Sends one certificate's devices; returns those the vendor took. */
+  private async sendGroup(appId: number, message: VendorMessage, group: Routed[], losses: Loss[]): Promise<string[]> {
+    const { cert, adapter } = group[0]!;
+    const config = JSON.parse(cert.config) as Record<string, unknown>;
+    const gate = this.gates.of(appId, cert, config);
+    const pause = gate.paused();
+    if (pause) {
+      // the vendor said this certificate's quota is spent: asking again before it resets only earns more refusals
+      const reason = `${cert.vendor} paused until ${new Date(pause.until).toISOString()}: ${pause.info}`.slice(0, 500);
+      for (const s of group) losses.push({ registrationId: s.target.registrationId, userId: s.userId, code: pause.code, stage: 'ready_to_send', reason });
+      return [];
     }
-    await this.record(batch, losses);
+    let results: VendorResult[];
+    try {
+      const ctx = { receiptUrl: await this.receiptUrl(appId, cert) };
+      results = await gate.run(group.length, () => adapter.send(config, message, group.map((s) => s.target), ctx));
+    } catch (err) {
+      // an adapter bug or an unusable certificate: every device of the group is lost, with why
+      results = group.map((s) => ({ registrationId: s.target.registrationId, outcome: 'failed', code: 0, info: (err as Error).message }));
+    }
+    return this.settle(appId, cert.vendor, group, results, losses, (ms, code, info) => gate.pauseFor(ms, code, info), message.taskId);
   }
 
   /** Dead tokens are cleared (only if the device still has that token); vendor refusals become losses. */
-  private async settle(appId: number, vendor: string, group: { target: VendorTarget; userId: string | null }[], results: VendorResult[], losses: Loss[]): Promise<void> {
+  private async settle(appId: number, vendor: string, group: Routed[], results: VendorResult[], losses: Loss[], pause: (ms: number, code: number, info: string) => void, taskId: string): Promise<string[]> {
     const byId = new Map(group.map((s) => [s.target.registrationId, s]));
+    const sent: string[] = [];
+    const dead: VendorTarget[] = [];
     for (const r of results) {
-      if (r.outcome === 'sent') continue;
-      const s = byId.get(r.registrationId)!;
-      if (r.outcome === 'dead') {
-        await this.db.updateTable('devices').set({ token: null }).where('app_id', '=', appId).where('registration_id', '=', r.registrationId).where('token', '=', s.target.token).execute();
+      if (r.outcome === 'sent') {
+        sent.push(r.registrationId);
+        continue;
       }
+      const s = byId.get(r.registrationId)!;
+      if (r.outcome === 'dead') dead.push(s.target);
+      if (r.pauseMs) pause(r.pauseMs, r.code, r.info);
       losses.push({ registrationId: r.registrationId, userId: s.userId, code: r.code, stage: 'post_send', reason: `${vendor}${r.outcome === 'dead' ? ' (token cleared)' : ''}: ${r.info}`.slice(0, 500) });
     }
+    for (const part of chunks(dead, 200)) {
+      await this.db
+        .updateTable('devices')
+        .set({ token: null })
+        .where('app_id', '=', appId)
+        .where((eb) => eb.or(part.map((t) => eb.and([eb('registration_id', '=', t.registrationId), eb('token', '=', t.token)]))))
+        .execute();
+    }
+    if (sent.length > 0) this.sent.add({ appId, taskId, vendor, outcome: 'sent', count: sent.length });
+    return sent;
   }
 
   private async record(batch: OfflineBatch, losses: Loss[]): Promise<void> {
@@ -112,7 +223,7 @@ export class VendorChannels implements OfflineChannels {
       return;
     }
     for (const [code, list] of groupBy(losses, (l) => l.code)) {
-      this.counts.add({ appId: batch.appId, taskId: batch.taskId, code, stage: list[0]!.stage, reason: list[0]!.reason, count: list.length });
+      this.losses.add({ appId: batch.appId, taskId: batch.taskId, code, stage: list[0]!.stage, reason: list[0]!.reason, count: list.length });
     }
   }
 
@@ -130,12 +241,7 @@ export class VendorChannels implements OfflineChannels {
     const key = `${appId}:${taskId}`;
     let m = this.messages.get(key);
     if (!m) {
-      m = tasks.findTask(this.db, appId, taskId).then((row) => {
-        if (!row) return undefined;
-        const stored = JSON.parse(row.message) as StoredMessage;
-        const pick = (locale: string | null) => pickLanguage(locale, stored.info.MultiLanguageContent);
-        return { taskId, expiresAt: stored.expiresAt, render: (locale: string | null) => deviceMessage(stored, pick(locale)), variant: (locale: string | null) => pick(locale)?.Language ?? '' };
-      });
+      m = tasks.findTask(this.db, appId, taskId).then((row) => (row ? vendorMessage(taskId, JSON.parse(row.message) as StoredMessage) : undefined));
       if (this.messages.size > 200) this.messages.clear();
       this.messages.set(key, m);
     }

@@ -47,7 +47,7 @@ export interface ReceiptEvent {
  */
 export type VendorResult =
   | { registrationId: string; outcome: 'sent' }
-  | { registrationId: string; outcome: 'dead' | 'failed'; code: number; info: string; pauseMs?: number };
+  | { registrationId: string; outcome: 'dead' | 'failed'; code: number; info: string; pauseMs?: number; /** APNs: about the device's VoIP token, which is the one cleared. */ voip?: boolean };
 
 /** One vendor's protocol. The config is that vendor's certificate (channels/certificates.ts), already checked. */
 export interface VendorAdapter {
@@ -57,6 +57,8 @@ export interface VendorAdapter {
    * id, tag or notify id with the replacement) on these devices, where the vendor can.
    */
   recall?(config: Record<string, unknown>, r: { message: VendorMessage; targets: readonly VendorTarget[] }): Promise<void>;
+  /** True when `recall` removes the notification outright, so it is harmless for a device that never showed it. */
+  recallWithdraws?: boolean;
   /** Reads a delivery receipt this vendor posted to `SendContext.receiptUrl`. */
   receipts?(body: Buffer, contentType: string): ReceiptEvent[];
 }

@@ -65,6 +65,7 @@ export async function revokeTask(deps: RevokeDeps, appId: number, taskId: string
   await deps.router.broadcastControl(appId, ids, revokeFrame(taskId));
   const connected = await deps.router.online(appId, result.rows.filter((x) => x.acked_at !== null).map((x) => x.registration_id));
   await inbox.clearRecallPending(db, appId, taskId, [...connected]);
-  await deps.offline.recall?.({ appId, taskId, info });
+  const vendorSent = task.audience === null ? result.rows.filter((x) => Number(x.vendor_sent) === 1).map((x) => x.registration_id) : undefined;
+  await deps.offline.recall?.({ appId, taskId, info, vendorSent });
   return { ok: true, recalled: result.recalled, notified: ids.length };
 }

@@ -79,7 +79,7 @@ export async function releaseDeferred(db: Kysely<Database>, rows: readonly { app
 
 /** Every device a task was put in the inbox of, and whether it has acked. */
 export async function rowsOfTask(db: Kysely<Database> | Transaction<Database>, appId: number, taskId: string) {
-  return db.selectFrom('inbox').select(['registration_id', 'seq', 'acked_at']).where('app_id', '=', appId).where('task_id', '=', taskId).execute();
+  return db.selectFrom('inbox').select(['registration_id', 'seq', 'acked_at', 'vendor_sent']).where('app_id', '=', appId).where('task_id', '=', taskId).execute();
 }
 
 /** Marks a recalled task's acked rows: those devices are told when they next connect. */
@@ -184,4 +184,11 @@ export async function pruneAcked(db: Kysely<Database>, before: number): Promise<
   // Rows of unexpired messages stay: they record which devices a fan-out already reached.
   const r = await db.deleteFrom('inbox').where('acked_at', 'is not', null).where('acked_at', '<', before).where('expires_at', '<', before).executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/** These devices were also sent the task through their vendors (a recall must reach them there). */
+export async function markVendorSent(db: Kysely<Database>, appId: number, taskId: string, registrationIds: readonly string[]): Promise<void> {
+  for (const part of chunks(registrationIds, 500)) {
+    await db.updateTable('inbox').set({ vendor_sent: 1 }).where('app_id', '=', appId).where('task_id', '=', taskId).where('registration_id', 'in', part).execute();
+  }
 }

@@ -279,6 +279,15 @@ migrations['0005_vendor_counts'] = {
       .addColumn('count', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint('vendor_counts_pk', ['app_id', 'task_id', 'vendor', 'outcome'])
       .execute();
+    // 1 = this single or batch push also went to the device through its vendor: a recall overwrites it there
+    await db.schema.alterTable('inbox').addColumn('vendor_sent', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
+migrations['0006_voip_token'] = {
+  async up(db: Kysely<unknown>) {
+    // An iOS device has two APNs tokens: its alert token (`token`) and its PushKit VoIP token (§1.5).
+    await db.schema.alterTable('devices').addColumn('voip_token', 'text').execute();
   },
 };
 

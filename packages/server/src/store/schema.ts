@@ -24,6 +24,8 @@ export interface DevicesTable {
   platform: string;
   vendor: string | null;
   token: string | null;
+  /** APNs: the PushKit VoIP token beside the alert token in `token`. */
+  voip_token: string | null;
   certificate_id: number | null;
   locale: string | null;
   time_zone: string | null;
@@ -92,6 +94,7 @@ export interface InboxTable {
   deliver_after: Generated<number>;
   /** 1 when the message was recalled after this device acked it and the device still has to be told. */
   recall_pending: Generated<number>;
+  vendor_sent: Generated<number>;
 }
 
 export interface LossesTable {
