@@ -2,3 +2,4 @@ export { WebPushEmulator, type ReceivedPush, type WebPushSubscriptionJson, type 
 export { FcmEmulator, type FcmReceived, type FcmFailure } from './fcm.js';
 export { HuaweiEmulator, type HuaweiReceived } from './huawei.js';
 export { XiaomiEmulator, type XiaomiReceived } from './xiaomi.js';
+export { OppoEmulator, type OppoReceived } from './oppo.js';

@@ -1,0 +1,69 @@
+import crypto from 'node:crypto';
+import type { DeviceMessage } from '../dispatch/message.js';
+
+/** What OPPO, vivo and Meizu share: hex digests for their signs, form and JSON posts, Herald's payload and clocks. */
+
+export const sha256Hex = (s: string): string => crypto.createHash('sha256').update(s, 'utf8').digest('hex');
+export const md5Hex = (s: string): string => crypto.createHash('md5').update(s, 'utf8').digest('hex');
+
+/** A stable notification id per push (0..2^31-1), so a resend of the same TaskId replaces the notification. */
+export const notifyIdOf = (taskId: string): number => crypto.createHash('sha256').update(taskId).digest().readUInt32BE(0) & 0x7fffffff;
+
+/** What Herald's client reads from a vendor notification: the TaskId and the push's Ext. */
+export function heraldPayload(taskId: string, m: DeviceMessage, maxChars = Infinity): { id: string; ext?: string } {
+  const full = { id: taskId, ...(m.ext !== undefined ? { ext: m.ext } : {}) };
+  // a vendor field too small for the Ext still carries the id, so a click opens the right push
+  return JSON.stringify(full).length <= maxChars ? full : { id: taskId };
+}
+
+/** Whole seconds left before the push expires, within the vendor's bounds. */
+export function ttlSeconds(expiresAt: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.floor((expiresAt - Date.now()) / 1000)));
+}
+
+/**
+ * Milliseconds to the next midnight in China Standard Time (UTC+8). OPPO, vivo and Meizu count
+ * their daily quotas per day ("stop for today", vendor-protocols.md §7.3, §8) without naming the
+ * time zone; they run in China and OPPO stamps its times in GMT+8, so the day is taken as China's
+ * (an inference).
+ */
+export function untilChinaMidnight(now = Date.now()): number {
+  const day = 86_400_000;
+  const shifted = now + 8 * 3_600_000;
+  return day - (shifted % day);
+}
+
+/** The AndroidInfo of a rendered message, as loose fields. */
+export function androidInfo(m: DeviceMessage): Record<string, unknown> {
+  return (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
+}
+
+/** A non-empty string field, else undefined. */
+export const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** A receipt URL the vendor's callback field can hold, else none (the push goes without receipts). */
+export const fitUrl = (url: string | undefined, maxBytes: number): string | undefined => (url && Buffer.byteLength(url) <= maxBytes ? url : undefined);
+
+export interface VendorReply {
+  status: number;
+  body: Record<string, unknown>;
+  retryAfter: string | null;
+}
+
+async function reply(res: Response): Promise<VendorReply> {
+  const body = (await res.json().catch(() => ({}))) as unknown;
+  return { status: res.status, body: typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}, retryAfter: res.headers.get('retry-after') };
+}
+
+/** POSTs a form (`application/x-www-form-urlencoded;charset=UTF-8`) and reads the JSON answer. */
+export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<VendorReply> {
+  return reply(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', ...headers }, body: new URLSearchParams(form).toString() }));
+}
+
+/** POSTs JSON and reads the JSON answer. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<VendorReply> {
+  return reply(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json;charset=UTF-8', ...headers }, body: JSON.stringify(body) }));
+}
+
+/** Splits a vendor's comma-separated id list (some put a space after the comma). */
+export const idList = (s: unknown): string[] => (typeof s === 'string' ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);

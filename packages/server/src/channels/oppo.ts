@@ -1,0 +1,179 @@
+import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { truncateUtf16 } from './truncate.js';
+import { withRetries } from './retry.js';
+import { AccessTokens } from './access-tokens.js';
+import { androidInfo, fitUrl, heraldPayload, idList, notifyIdOf, postForm, sha256Hex, text, ttlSeconds, untilChinaMidnight } from './china-vendors.js';
+
+const HOST = 'https://api.push.oppomobile.com';
+/** unicast_batch takes at most 1,000 messages (vendor-protocols.md §7.2). */
+const MAX_BATCH = 1000;
+/** Tencent's OPPO limits: title 50, content 50, or 128 for big text (PushStyle 1; reference §2.8). */
+const TITLE_MAX = 50;
+const CONTENT_MAX = 50;
+const LONG_CONTENT_MAX = 128;
+/** off_line_ttl is at most 10 days (§7.2). */
+const MAX_TTL = 864_000;
+/** action_parameters is JSON of at most 4,000 characters (§7.2). */
+const PARAMS_MAX = 4000;
+/** call_back_url is at most 200 characters (OPPO's receipt doc, id 11239). */
+const CALLBACK_URL_MAX = 200;
+
+/** §7.3: -1 service unavailable, -2 flow control, 13/55 call count or frequency limits: try again later. */
+const LATER = new Set([-1, -2, 13, 55]);
+/** §7.3: 11 invalid, 29 missing auth_token: sign a new one and resend once. */
+const AUTH = new Set([11, 29]);
+/** §7.3: 10000 invalid registration_id: the token will never work. */
+const INVALID_REGID = 10000;
+/** §7.3: 33 daily message quota exceeded, "stop for today": pause the certificate until the quota resets. */
+const QUOTA = 33;
+
+interface OppoConfig {
+  appKey: string;
+  masterSecret: string;
+  baseUrl?: string;
+}
+
+/** auth_token per AppKey; OPPO keeps one valid for 24 h (§7.1). */
+const tokens = new AccessTokens();
+
+function authToken(base: string, c: OppoConfig, fresh: boolean): Promise<string> {
+  return tokens.get(`${base} ${c.appKey}`, fresh, async () => {
+    // §7.1: sign = SHA-256 hex of AppKey + 13-digit ms timestamp + MasterSecret
+    const timestamp = String(Date.now());
+    const { body } = await postForm(`${base}/server/v1/auth`, { app_key: c.appKey, timestamp, sign: sha256Hex(c.appKey + timestamp + c.masterSecret) });
+    const token = text((body.data as { auth_token?: unknown } | undefined)?.auth_token);
+    if (body.code !== 0 || !token) throw new Error(`OPPO auth ${String(body.code)} ${String(body.message ?? '')}`);
+    return { token, expiresIn: 86_400 };
+  });
+}
+
+/** The notification of one language variant (§7.2 field table, snake_case as the doc writes it). */
+function notification(message: VendorMessage, locale: string | null, receiptUrl: string | undefined, overwrite: boolean): Record<string, unknown> {
+  const m = message.render(locale);
+  const a = androidInfo(m);
+  const long = a.PushStyle === 1;
+  const n: Record<string, unknown> = {
+    // OPPO pushes a unicast with the same app_message_id to a target once: a retried request cannot
+    // double a notification, and a recall's overwrite needs an id of its own to get through
+    app_message_id: overwrite ? `${message.taskId}:recall` : message.taskId,
+    style: long ? 2 : 1,
+    title: truncateUtf16(m.title || ' ', TITLE_MAX),
+    content: truncateUtf16(m.desc || ' ', long ? LONG_CONTENT_MAX : CONTENT_MAX),
+    click_action_type: 0, // open the app; it reads Herald's payload from action_parameters
+    action_parameters: JSON.stringify(heraldPayload(message.taskId, m, PARAMS_MAX)),
+    off_line: true,
+    off_line_ttl: ttlSeconds(message.expiresAt, 1, MAX_TTL),
+    notify_id: notifyIdOf(message.taskId),
+  };
+  const channel = text(a.OPPOChannelID);
+  if (channel) n.channel_id = channel;
+  const category = text(a.OPPOCategory);
+  if (category) {
+    n.category = category;
+    // notify_level requires a category (§7.2; Tencent: "needs OPPOCategory", reference §3.3)
+    if (a.OPPONotifyLevel !== undefined) n.notify_level = a.OPPONotifyLevel;
+  }
+  const template = text(a.OPPOPrivateMsgTemplateId);
+  if (template) {
+    n.private_msg_template_id = template;
+    if (a.OPPOPrivateTitleParameters) n.private_title_parameters = JSON.stringify(a.OPPOPrivateTitleParameters);
+    if (a.OPPOPrivateContentParameters) n.private_content_parameters = JSON.stringify(a.OPPOPrivateContentParameters);
+  }
+  if (receiptUrl) {
+    n.call_back_url = receiptUrl;
+    n.call_back_parameter = message.taskId; // comes back as `param` in each receipt
+  }
+  return n;
+}
+
+async function sendAll(c: OppoConfig, message: VendorMessage, targets: readonly VendorTarget[], receiptUrl: string | undefined, overwrite: boolean): Promise<VendorResult[]> {
+  const out: VendorResult[] = [];
+  for (const part of batchesByLanguage(message, targets, MAX_BATCH)) {
+    const n = notification(message, part[0]!.locale, receiptUrl, overwrite);
+    // target_type 2: registration_id; verify_registration_id: a device whose id changed drops it (§7.2)
+    const messages = part.map((t) => ({ target_type: 2, target_value: t.token, verify_registration_id: true, notification: n }));
+    out.push(...(await sendBatch(c, JSON.stringify(messages), part)));
+  }
+  return out;
+}
+
+/**
+ * OPPO Push: devices batched by language, one unicast_batch of up to 1,000 messages per batch.
+ * Recall: no OPPO revoke API was found (vendor-protocols.md §7.4, §12); the replacement is sent
+ * with the same notify_id, which replaces the notification on the device.
+ */
+export const oppoAdapter: VendorAdapter = {
+  send(config, message, targets, ctx) {
+    return sendAll(config as unknown as OppoConfig, message, targets, fitUrl(ctx.receiptUrl, CALLBACK_URL_MAX), false);
+  },
+
+  async recall(config, { message, targets }) {
+    await sendAll(config as unknown as OppoConfig, message, targets, undefined, true);
+  },
+
+  /**
+   * OPPO posts JSON arrays of `{messageId, appId, taskId, registrationIds, eventTime, param, eventType}`
+   * once the message reached the devices (OPPO's receipt doc, id 11239). Every entry is a delivery;
+   * the list of eventType values was not captured, so it is not read.
+   */
+  receipts(body): ReceiptEvent[] {
+    let list: unknown;
+    try {
+      list = JSON.parse(body.toString('utf8'));
+    } catch {
+      return [];
+    }
+    if (!Array.isArray(list)) return [];
+    const out: ReceiptEvent[] = [];
+    for (const r of list as { param?: unknown; registrationIds?: unknown }[]) {
+      const taskId = text(r?.param);
+      if (!taskId) continue;
+      for (const token of idList(r.registrationIds)) out.push({ taskId, token, outcome: 'reached' });
+    }
+    return out;
+  },
+};
+
+interface BatchItem {
+  registrationId?: string;
+  errorCode?: number;
+  errorMessage?: string;
+}
+
+async function sendBatch(c: OppoConfig, messages: string, part: readonly VendorTarget[]): Promise<VendorResult[]> {
+  const base = c.baseUrl ?? HOST;
+  const all = (r: Parameters<typeof resultForAll>[1]) => resultForAll(part, r);
+  return withRetries<VendorResult[]>(
+    async (fresh) => {
+      // auth_token is a public parameter carried in the body (§7.1)
+      const token = await authToken(base, c, fresh);
+      const r = await postForm(`${base}/server/v1/message/notification/unicast_batch`, { auth_token: token, messages });
+      const code = typeof r.body.code === 'number' ? r.body.code : r.status;
+      const info = `${code} ${String(r.body.message ?? '')}`.trim();
+      if (r.body.code === 0) return { done: perItem(part, r.body.data) };
+      if (AUTH.has(code)) return { auth: info };
+      if (LATER.has(code) || r.status >= 500) return { later: info, retryAfter: r.retryAfter };
+      if (code === QUOTA) return { done: all({ outcome: 'failed', code, info: String(r.body.message ?? 'daily quota exceeded'), pauseMs: untilChinaMidnight() }) };
+      if (code === INVALID_REGID) return { done: all({ outcome: 'dead', code, info: String(r.body.message ?? 'invalid registration_id') }) };
+      return { done: all({ outcome: 'failed', code, info: String(r.body.message ?? 'refused') }) };
+    },
+    (info, code) => all({ outcome: 'failed', code, info }),
+  );
+}
+
+/**
+ * unicast_batch answers per message in `data[]` with `errorCode`/`errorMessage` (§7.2). The
+ * reference does not say how an item names its message: one that names a registrationId is matched
+ * by it, otherwise items are taken in the order of the request.
+ */
+function perItem(part: readonly VendorTarget[], data: unknown): VendorResult[] {
+  const items = Array.isArray(data) ? (data as BatchItem[]) : [];
+  const byToken = new Map(items.filter((x) => typeof x?.registrationId === 'string').map((x) => [x.registrationId!, x]));
+  return part.map((t, i): VendorResult => {
+    const item = byToken.size > 0 ? byToken.get(t.token) : items[i];
+    const code = Number(item?.errorCode ?? 0);
+    if (!code) return { registrationId: t.registrationId, outcome: 'sent' };
+    const info = item?.errorMessage ?? 'refused';
+    return { registrationId: t.registrationId, outcome: code === INVALID_REGID ? 'dead' : 'failed', code, info };
+  });
+}
