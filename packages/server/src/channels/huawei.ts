@@ -1,17 +1,19 @@
-import { batchesByLanguage, resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import { withRetries } from './retry.js';
+import { withRetries, type Answer } from './retry.js';
 import { AccessTokens, tokenRequest } from './access-tokens.js';
+import { heraldPayload, notifyIdOf, ttlSeconds } from './china-vendors.js';
 
 const TOKEN_URL = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
-const PUSH_HOST = 'https://push-api.cloud.huawei.com';
-/** Huawei takes up to 1,000 tokens per request (vendor-protocols.md §3.4). */
-const MAX_TOKENS = 1000;
+/** Push Kit's host, for HMS v1 and HarmonyOS v3 alike (vendor-protocols.md §3.1, §4.1). */
+export const HUAWEI_PUSH_HOST = 'https://push-api.cloud.huawei.com';
+/** Huawei and HarmonyOS take up to 1,000 tokens per request (§3.4, §4.4). */
+export const HUAWEI_MAX_TOKENS = 1000;
 /** Huawei's title and text limits, in Tencent's table (reference §2.8). */
 const TITLE_MAX = 60;
 const BODY_MAX = 600;
-/** android.ttl may not exceed 15 days (§3.2). */
-const MAX_TTL = 1_296_000;
+/** The longest TTL Huawei, HarmonyOS and Honor accept: 15 days (§3.2, §4.3, §5). */
+export const MAX_TTL = 1_296_000;
 
 interface HuaweiConfig {
   clientId: string;
@@ -19,6 +21,9 @@ interface HuaweiConfig {
   baseUrl?: string;
   tokenUrl?: string;
 }
+
+/** Seconds left before the push expires, within the vendor's 15-day bound. */
+export const ttlOf = (message: VendorMessage) => ttlSeconds(message.expiresAt, 0, MAX_TTL);
 
 /** OAuth 2.0 client-credentials tokens per client (§3.1). */
 const tokens = new AccessTokens();
@@ -28,64 +33,124 @@ function accessToken(c: HuaweiConfig, fresh: boolean): Promise<string> {
   return tokens.get(`${url} ${c.clientId}`, fresh, () => tokenRequest(url, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }, 'Huawei'));
 }
 
-/** One request's message for devices that share a language: Huawei sends one payload to many tokens. */
-function messageFor(message: VendorMessage, locale: string | null, tokenList: string[], ttl: number): Record<string, unknown> {
+/**
+ * One request's message for devices that share a language: Huawei sends one payload to many tokens.
+ * `biTag` names the push in Huawei's delivery receipts (§3.2); a recall's overwrite carries none.
+ */
+function messageFor(message: VendorMessage, locale: string | null, tokenList: string[], biTag: boolean): Record<string, unknown> {
   const m = message.render(locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
   const title = truncateUtf16(m.title, TITLE_MAX);
   const body = truncateUtf16(m.desc, BODY_MAX);
-  const notification: Record<string, unknown> = { title, body, click_action: { type: 3 }, tag: message.taskId.slice(-64) };
+  // the same tag and notify_id replace a shown notification (§3.2): what a recall relies on
+  const notification: Record<string, unknown> = { title, body, click_action: { type: 3 }, tag: message.taskId.slice(-64), notify_id: notifyIdOf(message.taskId) };
   if (typeof a.HuaWeiChannelID === 'string' && a.HuaWeiChannelID) notification.channel_id = a.HuaWeiChannelID;
   if (a.HuaWeiImportance === 'LOW' || a.HuaWeiImportance === 'NORMAL') notification.importance = a.HuaWeiImportance;
   if (typeof a.HuaWeiImage === 'string' && a.HuaWeiImage) notification.image = a.HuaWeiImage;
   if (typeof a.Sound === 'string' && a.Sound) notification.sound = `/raw/${a.Sound}`;
-  const android: Record<string, unknown> = { ttl: `${Math.min(ttl, MAX_TTL)}s`, notification };
+  const android: Record<string, unknown> = { ttl: `${ttlOf(message)}s`, notification };
+  if (biTag) android.bi_tag = message.taskId;
   if (typeof a.HuaWeiCategory === 'string' && a.HuaWeiCategory) android.category = a.HuaWeiCategory;
-  return {
-    validate_only: false,
-    message: { token: tokenList, data: JSON.stringify({ id: message.taskId, ...(m.ext !== undefined ? { ext: m.ext } : {}) }), android },
-  };
+  return { validate_only: false, message: { token: tokenList, data: JSON.stringify(heraldPayload(message.taskId, m)), android } };
 }
 
-/** Huawei Push Kit v1: devices batched by language, up to 1,000 tokens a request. */
+/** One request with the shared retries (retry.ts); one that never succeeds fails every device of the part. */
+export const retried = (part: readonly VendorTarget[], attempt: (fresh: boolean) => Promise<Answer<VendorResult[]>>) =>
+  withRetries<VendorResult[]>(attempt, (info, code) => resultForAll(part, { outcome: 'failed', code, info }));
+
+/** One request per language batch of at most `max` devices, for the vendors that send one payload to many tokens. */
+export async function sendByLanguage(
+  message: VendorMessage,
+  targets: readonly VendorTarget[],
+  max: number,
+  request: (part: readonly VendorTarget[]) => (fresh: boolean) => Promise<Answer<VendorResult[]>>,
+): Promise<VendorResult[]> {
+  const out: VendorResult[] = [];
+  for (const part of batchesByLanguage(message, targets, max)) out.push(...(await retried(part, request(part))));
+  return out;
+}
+
+function sendAll(c: HuaweiConfig, message: VendorMessage, targets: readonly VendorTarget[], biTag: boolean): Promise<VendorResult[]> {
+  const url = `${c.baseUrl ?? HUAWEI_PUSH_HOST}/v1/${encodeURIComponent(c.clientId)}/messages:send`;
+  return sendByLanguage(message, targets, HUAWEI_MAX_TOKENS, (part) => {
+    const body = JSON.stringify(messageFor(message, part[0]!.locale, part.map((t) => t.token), biTag));
+    return async (fresh) => {
+      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${await accessToken(c, fresh)}`, 'content-type': 'application/json;charset=UTF-8' }, body });
+      return huaweiAnswer(res, part);
+    };
+  });
+}
+
+/**
+ * Huawei Push Kit v1: devices batched by language, up to 1,000 tokens a request. Receipts: Huawei
+ * posts them to the address set in AppGallery Connect (not per message), which the operator sets
+ * to Herald's receipt URL; the TaskId travels in `bi_tag`.
+ */
 export const huaweiAdapter: VendorAdapter = {
-  async send(config, message, targets): Promise<VendorResult[]> {
-    const c = config as unknown as HuaweiConfig;
-    const url = `${c.baseUrl ?? PUSH_HOST}/v1/${encodeURIComponent(c.clientId)}/messages:send`;
-    const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
-    const out: VendorResult[] = [];
-    for (const part of batchesByLanguage(message, targets, MAX_TOKENS)) {
-      out.push(...(await sendBatch(c, url, messageFor(message, part[0]!.locale, part.map((t) => t.token), ttl), part)));
-    }
-    return out;
+  send(config, message, targets) {
+    return sendAll(config as unknown as HuaweiConfig, message, targets, true);
   },
+  /** HMS v1 has no revoke endpoint (§12): the replacement text overwrites by the same notify_id and tag (§3.4). */
+  async recall(config, { message, targets }) {
+    await sendAll(config as unknown as HuaweiConfig, message, targets, false);
+  },
+  receipts: huaweiReceipts,
 };
 
-async function sendBatch(c: HuaweiConfig, url: string, body: Record<string, unknown>, part: readonly VendorTarget[]): Promise<VendorResult[]> {
-  const all = (r: Parameters<typeof resultForAll>[1]) => resultForAll(part, r);
-  return withRetries<VendorResult[]>(
-    async (fresh) => {
-      const token = await accessToken(c, fresh);
-      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json;charset=UTF-8' }, body: JSON.stringify(body) });
-      const r = (await res.json().catch(() => ({}))) as { code?: string; msg?: string };
-      const code = Number(r.code ?? res.status);
-      // §3.3: 80000000 success; 80100000 partial with illegal_tokens; 80300007 every token invalid
-      if (r.code === '80000000') return { done: all({ outcome: 'sent' }) };
-      if (r.code === '80100000') {
-        let illegal = new Set<string>();
-        try {
-          illegal = new Set((JSON.parse(r.msg ?? '{}') as { illegal_tokens?: string[] }).illegal_tokens ?? []);
-        } catch {
-          // an unreadable msg: count them all as sent rather than clear good tokens
-        }
-        return { done: part.map((t) => (illegal.has(t.token) ? { registrationId: t.registrationId, outcome: 'dead', code, info: 'illegal token' } : { registrationId: t.registrationId, outcome: 'sent' })) };
-      }
-      if (r.code === '80300007') return { done: all({ outcome: 'dead', code, info: r.msg ?? 'all tokens invalid' }) };
-      if (r.code === '80200003' || r.code === '80200001' || res.status === 401) return { auth: `${code} ${r.msg ?? ''}` };
-      // 502 and 503 (flow control): slow down and retry, a bounded number of times
-      if (res.status >= 500) return { later: `${code} ${r.msg ?? res.statusText}`, retryAfter: res.headers.get('retry-after') };
-      return { done: all({ outcome: 'failed', code, info: r.msg ?? res.statusText }) };
-    },
-    (info, code) => all({ outcome: 'failed', code, info }),
-  );
+/**
+ * Reads a Huawei-family answer `{code, msg, requestId}` (§3.3, and §4.4 for HarmonyOS): 80000000
+ * sent; 80100000 partial, its `illegal_tokens` dead; 80300007 every token invalid; a refused
+ * access token or JWT (80200001, 80200003, 80200005, 401) renewed once; 5xx (502 unstable, 503
+ * flow control) retried; any other code is a failure with that code.
+ */
+export async function huaweiAnswer(res: Response, part: readonly VendorTarget[]): Promise<Answer<VendorResult[]>> {
+  const r = (await res.json().catch(() => ({}))) as { code?: string; msg?: string };
+  const code = Number(r.code ?? res.status);
+  const all = (x: Parameters<typeof resultForAll>[1]) => resultForAll(part, x);
+  if (r.code === '80000000') return { done: all({ outcome: 'sent' }) };
+  if (r.code === '80100000') {
+    let illegal = new Set<string>();
+    try {
+      illegal = new Set((JSON.parse(r.msg ?? '{}') as { illegal_tokens?: string[] }).illegal_tokens ?? []);
+    } catch {
+      // an unreadable msg: count them all as sent rather than clear good tokens
+    }
+    return { done: part.map((t) => (illegal.has(t.token) ? { registrationId: t.registrationId, outcome: 'dead', code, info: 'illegal token' } : { registrationId: t.registrationId, outcome: 'sent' })) };
+  }
+  if (r.code === '80300007') return { done: all({ outcome: 'dead', code, info: r.msg ?? 'all tokens invalid' }) };
+  if (r.code === '80200001' || r.code === '80200003' || r.code === '80200005' || res.status === 401) return { auth: `${code} ${r.msg ?? ''}` };
+  if (res.status >= 500) return { later: `${code} ${r.msg ?? res.statusText}`, retryAfter: res.headers.get('retry-after') };
+  return { done: all({ outcome: 'failed', code, info: r.msg ?? res.statusText }) };
+}
+
+/**
+ * Huawei's receipt statuses that mean the token is gone: 2 the app is not installed, 5 the token is
+ * not the device's (Huawei's receipt status table, HMS Core guide "消息回执"; it advises filtering
+ * 2, 5, 6, 10 and 201, of which 6, 10 and 201 may pass, so they are losses that keep the token).
+ */
+const RECEIPT_DEAD = new Set([2, 5]);
+
+/**
+ * Reads a Huawei receipt post: `{statuses: [...]}`, version 1 (HMS v1 sends: `{token, biTag,
+ * status, timestamp, appid, requestId}`) or version 2 (HarmonyOS v3 sends: `{token, pushType,
+ * biTag, requestId, deliveryStatus: {result, timestamp}}`). Status 0 is reached. A status without
+ * a biTag belongs to no Herald push and is skipped.
+ */
+export function huaweiReceipts(body: Buffer): ReceiptEvent[] {
+  let parsed: { statuses?: unknown };
+  try {
+    parsed = JSON.parse(body.toString()) as { statuses?: unknown };
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed.statuses)) return [];
+  const out: ReceiptEvent[] = [];
+  for (const s of parsed.statuses as { token?: unknown; biTag?: unknown; status?: unknown; deliveryStatus?: { result?: unknown } }[]) {
+    const status = Number(s?.deliveryStatus?.result ?? s?.status);
+    if (typeof s?.biTag !== 'string' || !s.biTag || !Number.isInteger(status)) continue;
+    const token = typeof s.token === 'string' ? s.token : undefined;
+    const outcome = status === 0 ? 'reached' : RECEIPT_DEAD.has(status) && token ? 'dead' : 'failed';
+    out.push({ taskId: s.biTag, ...(token ? { token } : {}), outcome, ...(status !== 0 ? { code: status, info: `receipt status ${status}` } : {}) });
+  }
+  return out;
 }

@@ -1,0 +1,113 @@
+import crypto from 'node:crypto';
+import type { VendorAdapter, VendorMessage } from './vendor.js';
+import { AccessTokens } from './access-tokens.js';
+import { truncateUtf16 } from './truncate.js';
+import { HUAWEI_MAX_TOKENS, HUAWEI_PUSH_HOST, huaweiAnswer, huaweiReceipts, retried, sendByLanguage, ttlOf } from './huawei.js';
+import { heraldPayload, notifyIdOf } from './china-vendors.js';
+
+/** The JWT audience HarmonyOS checks (vendor-protocols.md §4.2). */
+const JWT_AUD = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
+/** Recommended JWT lifetime, reusable within it (§4.2); over a day is refused (80300036). */
+const JWT_LIFETIME = 3600;
+/** The request body without tokens may not exceed 4,096 bytes (§4.4). */
+const BODY_BYTES = 4096;
+/** push-type 0: an alert (notification) message (§4.1). */
+const PUSH_TYPE_ALERT = '0';
+/** AlertPayload categories (§4.3); another value would be refused, so it is left out. */
+const CATEGORIES = new Set(['IM', 'VOIP', 'MISS_CALL', 'SUBSCRIPTION', 'TRAVEL', 'HEALTH', 'WORK', 'ACCOUNT', 'EXPRESS', 'FINANCE', 'DEVICE_REMINDER', 'MAIL', 'PLAY_VOICE', 'MARKETING']);
+
+interface HarmonyConfig {
+  projectId: string;
+  /** The app's client id: only the revoke API needs it, as it takes v1 and clientId (§4.4). */
+  clientId?: string;
+  serviceAccount: { key_id: string; private_key: string; sub_account?: string; iss?: string; sub?: string };
+  baseUrl?: string;
+}
+
+const jwts = new AccessTokens();
+
+/**
+ * The service-account JWT (§4.2): PS256 over `{kid, typ, alg}` and `{aud, iss: sub_account, iat,
+ * exp}`; the JWT itself is the bearer token, so it is cached for its hour (less a minute) like an
+ * access token, and signed again when HarmonyOS refuses it.
+ */
+function jwt(c: HarmonyConfig, fresh: boolean): Promise<string> {
+  const sa = c.serviceAccount;
+  const iss = sa.sub_account ?? sa.iss ?? sa.sub ?? '';
+  return jwts.get(`${sa.key_id} ${iss}`, fresh, async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const unsigned = `${enc({ kid: sa.key_id, typ: 'JWT', alg: 'PS256' })}.${enc({ aud: JWT_AUD, iss, iat, exp: iat + JWT_LIFETIME })}`;
+    const sig = crypto.sign('sha256', Buffer.from(unsigned), { key: sa.private_key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    return { token: `${unsigned}.${sig.toString('base64url')}`, expiresIn: JWT_LIFETIME };
+  });
+}
+
+/**
+ * An alert payload (push-type 0, §4.3) for devices that share a language. HarmonyInfo.Title stands
+ * in for the default Title (a MultiLanguageContent title picked for the device wins); Category,
+ * Image, Sound and SoundDuration map to their AlertPayload fields; the badge adds or sets (Tencent:
+ * BadgeSetNum wins, 0–99 for Harmony); tapping opens the app's home page with `{id, ext}` as data.
+ * The reference gives no HarmonyOS title or text limits, only the 4,096-byte body: the text is
+ * shortened until the body fits.
+ */
+function requestFor(message: VendorMessage, locale: string | null, tokenList: string[]): Record<string, unknown> {
+  const m = message.render(locale);
+  const h = (m.info.HarmonyInfo ?? {}) as Record<string, unknown>;
+  const notification: Record<string, unknown> = {
+    title: !m.lang && typeof h.Title === 'string' && h.Title ? h.Title : m.title,
+    body: m.desc,
+    clickAction: { actionType: 0, data: heraldPayload(message.taskId, m) },
+    notifyId: notifyIdOf(message.taskId),
+  };
+  if (typeof h.Category === 'string' && CATEGORIES.has(h.Category)) notification.category = h.Category;
+  if (typeof h.Image === 'string' && h.Image) notification.image = h.Image;
+  if (typeof h.Sound === 'string' && h.Sound) notification.sound = h.Sound;
+  if (typeof h.SoundDuration === 'number') notification.soundDuration = h.SoundDuration;
+  if (typeof m.info.BadgeSetNum === 'number') notification.badge = { setNum: Math.min(99, m.info.BadgeSetNum) };
+  else if (typeof m.info.BadgeAddNum === 'number') notification.badge = { addNum: m.info.BadgeAddNum };
+  const request = { payload: { notification }, pushOptions: { ttl: ttlOf(message), biTag: message.taskId }, target: { token: [] as string[] } };
+  const excess = Buffer.byteLength(JSON.stringify(request)) - BODY_BYTES;
+  // every UTF-16 unit cut takes at least one byte, and "..." adds three
+  if (excess > 0) notification.body = truncateUtf16(m.desc, Math.max(3, m.desc.length - excess - 3));
+  request.target.token = tokenList;
+  return request;
+}
+
+const post = async (url: string, c: HarmonyConfig, fresh: boolean, body: string) =>
+  fetch(url, { method: 'POST', headers: { authorization: `Bearer ${await jwt(c, fresh)}`, 'push-type': PUSH_TYPE_ALERT, 'content-type': 'application/json' }, body });
+
+/**
+ * HarmonyOS Push Kit (NEXT/5+) scenario-based messages, v3 (§4): alert messages only — Tencent's
+ * HarmonyInfo has no field that asks for a background (6) or VoIP-call (10) push. Devices are
+ * batched by language, up to 1,000 tokens a request; answers are read as Huawei's (§4.4 codes as §3.3).
+ */
+export const harmonyAdapter: VendorAdapter = {
+  send(config, message, targets) {
+    const c = config as unknown as HarmonyConfig;
+    const url = `${c.baseUrl ?? HUAWEI_PUSH_HOST}/v3/${encodeURIComponent(c.projectId)}/messages:send`;
+    return sendByLanguage(message, targets, HUAWEI_MAX_TOKENS, (part) => {
+      const body = JSON.stringify(requestFor(message, part[0]!.locale, part.map((t) => t.token)));
+      return async (fresh) => huaweiAnswer(await post(url, c, fresh, body), part);
+    });
+  },
+  /**
+   * HarmonyOS withdraws a notification not yet tapped: `POST /v1/{clientId}/messages:revoke` with the
+   * original notifyId and up to 1,000 tokens (§4.4). Without a clientId in the certificate there is
+   * nothing to call.
+   */
+  async recall(config, { message, targets }) {
+    const c = config as unknown as HarmonyConfig;
+    if (!c.clientId) return;
+    const url = `${c.baseUrl ?? HUAWEI_PUSH_HOST}/v1/${encodeURIComponent(c.clientId)}/messages:revoke`;
+    const notifyId = notifyIdOf(message.taskId);
+    for (let i = 0; i < targets.length; i += HUAWEI_MAX_TOKENS) {
+      const part = targets.slice(i, i + HUAWEI_MAX_TOKENS);
+      const body = JSON.stringify({ notifyId, token: part.map((t) => t.token) });
+      await retried(part, async (fresh) => huaweiAnswer(await post(url, c, fresh, body), part));
+    }
+  },
+  recallWithdraws: true,
+  /** HarmonyOS posts version-2 receipts to the address set in AppGallery Connect (not per message). */
+  receipts: huaweiReceipts,
+};
