@@ -40,6 +40,8 @@ export const VendorConfig = {
   // HarmonyOS NEXT: service-account PS256 JWT (§4.2)
   harmony: z.strictObject({
     projectId: text(),
+    // only the revoke API needs the app's client id: it is a v1 path (§4.4)
+    clientId: text().optional(),
     serviceAccount: z.looseObject({ key_id: text(), private_key: pem, sub: text().optional(), iss: text().optional() }),
     baseUrl,
     limits,
