@@ -8,12 +8,26 @@ import { LoopbackEmulator } from './loopback.js';
  * one target kind, 1–1,000 tokens, `click_action` on notifications, the TTL bound (15 days) and the
  * 4,096-byte body limit without tokens; answers with Huawei's business codes in `{code,msg,requestId}`
  * (80100000 partial with `illegal_tokens`, 80300007 all tokens invalid, 80200003 token expired, …).
- * Written from vendor-protocols.md §3; it shares no code with Herald's channel.
+ * `deliverReceipts` posts version-1 receipts `{statuses:[{biTag, appid, token, status, timestamp,
+ * requestId}]}`, at most 100 a post, as Push Kit does to the address set in AppGallery Connect.
+ * Written from vendor-protocols.md §3 and Huawei's receipt API page; it shares no code with Herald's channel.
  */
 export interface HuaweiReceived {
   clientId: string;
   tokens: string[];
   message: Record<string, unknown>;
+  requestId: string;
+}
+
+/** Push Kit's receipt transport, HMS and HarmonyOS alike: `{statuses}` posts of at most 100; the HTTP status of each. */
+export async function postReceipts(url: string, statuses: readonly object[]): Promise<number[]> {
+  const answers: number[] = [];
+  for (let i = 0; i < statuses.length; i += 100) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statuses: statuses.slice(i, i + 100) }) });
+    await res.arrayBuffer();
+    answers.push(res.status);
+  }
+  return answers;
 }
 
 export class HuaweiEmulator extends LoopbackEmulator {
@@ -36,13 +50,25 @@ export class HuaweiEmulator extends LoopbackEmulator {
     this.invalid.add(token);
   }
 
+  /**
+   * Posts receipts for every token received so far to `url`: status 0 (delivered) unless `statuses`
+   * names another for a token (2 app not installed, 5 token not on the device, 6 notifications off, …).
+   */
+  async deliverReceipts(url: string, statuses: Record<string, number> = {}): Promise<number[]> {
+    const all = this.received.flatMap((r) => {
+      const biTag = String((r.message.android as { bi_tag?: string } | undefined)?.bi_tag ?? '');
+      return r.tokens.map((token) => ({ biTag, appid: r.clientId, token, status: statuses[token] ?? 0, timestamp: Date.now(), requestId: r.requestId }));
+    });
+    return postReceipts(url, all);
+  }
+
   expireAccessTokens(): void {
     for (const t of this.accessTokens.values()) t.until = 0;
   }
 
-  private reply(res: http.ServerResponse, status: number, code: string, msg: string): void {
+  private reply(res: http.ServerResponse, status: number, code: string, msg: string, requestId = crypto.randomBytes(8).toString('hex')): void {
     res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8' });
-    res.end(JSON.stringify({ code, msg, requestId: crypto.randomBytes(8).toString('hex') }));
+    res.end(JSON.stringify({ code, msg, requestId }));
   }
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> {
@@ -85,8 +111,9 @@ export class HuaweiEmulator extends LoopbackEmulator {
     const illegal = (tokens as string[]).filter((t) => this.invalid.has(t));
     const ok = (tokens as string[]).filter((t) => !this.invalid.has(t));
     if (ok.length === 0) return this.reply(res, 400, '80300007', 'All the tokens are invalid');
-    this.received.push({ clientId, tokens: ok, message: msg as Record<string, unknown> });
-    if (illegal.length > 0) return this.reply(res, 200, '80100000', JSON.stringify({ success: ok.length, failure: illegal.length, illegal_tokens: illegal }));
-    this.reply(res, 200, '80000000', 'Success');
+    const requestId = crypto.randomBytes(8).toString('hex');
+    this.received.push({ clientId, tokens: ok, message: msg as Record<string, unknown>, requestId });
+    if (illegal.length > 0) return this.reply(res, 200, '80100000', JSON.stringify({ success: ok.length, failure: illegal.length, illegal_tokens: illegal }), requestId);
+    this.reply(res, 200, '80000000', 'Success', requestId);
   }
 }
