@@ -3,5 +3,6 @@ export { FcmEmulator, type FcmReceived, type FcmFailure } from './fcm.js';
 export { HuaweiEmulator, type HuaweiReceived } from './huawei.js';
 export { XiaomiEmulator, type XiaomiReceived } from './xiaomi.js';
 export { OppoEmulator, type OppoReceived } from './oppo.js';
+export { VivoEmulator, VIVO_AUTH_REFUSED, type VivoReceived } from './vivo.js';
 export { HonorEmulator, type HonorReceived } from './honor.js';
 export { HarmonyEmulator, type HarmonyReceived, type HarmonyRevoke, type HarmonyFailure } from './harmony.js';
