@@ -23,6 +23,7 @@ const DEVICE_FIELDS = [
   'platform',
   'vendor',
   'token',
+  'voipToken',
   'certificateId',
   'locale',
   'timeZone',
@@ -161,7 +162,7 @@ export class HeraldClient {
     await this.withDevice((auth) => this.api.unbind(auth));
   }
 
-  /** Sends the changed fields; they are also kept for later re-registers. `null` clears token/vendor/certificateId. */
+  /** Sends the changed fields; they are also kept for later re-registers. `null` clears token/voipToken/vendor/certificateId. */
   async updateDevice(fields: Partial<DeviceInfo>): Promise<void> {
     await this.load();
     const changed = pickDevice(fields, true);

@@ -22,6 +22,11 @@ export interface DeviceInfo {
   /** `null` clears the field on update (protocol §2.2). */
   vendor?: Vendor | null;
   token?: string | null;
+  /**
+   * iOS: the PushKit VoIP token, sent beside the APNs alert token in `token` (vendor `apns`), so
+   * VoIP pushes reach PushKit and the others the notification center. `null` clears it.
+   */
+  voipToken?: string | null;
   certificateId?: number | null;
   /** BCP 47 tag; the server picks the message text by it. */
   locale?: string;

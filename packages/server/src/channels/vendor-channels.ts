@@ -192,24 +192,28 @@ export class VendorChannels implements OfflineChannels {
   private async settle(appId: number, vendor: string, group: Routed[], results: VendorResult[], losses: Loss[], pause: (ms: number, code: number, info: string) => void, taskId: string): Promise<string[]> {
     const byId = new Map(group.map((s) => [s.target.registrationId, s]));
     const sent: string[] = [];
-    const dead: VendorTarget[] = [];
+    const dead: { t: VendorTarget; voip: boolean }[] = [];
     for (const r of results) {
       if (r.outcome === 'sent') {
         sent.push(r.registrationId);
         continue;
       }
       const s = byId.get(r.registrationId)!;
-      if (r.outcome === 'dead') dead.push(s.target);
+      if (r.outcome === 'dead') dead.push({ t: s.target, voip: r.voip === true });
       if (r.pauseMs) pause(r.pauseMs, r.code, r.info);
       losses.push({ registrationId: r.registrationId, userId: s.userId, code: r.code, stage: 'post_send', reason: `${vendor}${r.outcome === 'dead' ? ' (token cleared)' : ''}: ${r.info}`.slice(0, 500) });
     }
-    for (const part of chunks(dead, 200)) {
-      await this.db
-        .updateTable('devices')
-        .set({ token: null })
-        .where('app_id', '=', appId)
-        .where((eb) => eb.or(part.map((t) => eb.and([eb('registration_id', '=', t.registrationId), eb('token', '=', t.token)]))))
-        .execute();
+    // a dead APNs VoIP token clears voip_token; the device's alert token stays
+    for (const voip of [false, true]) {
+      const col = voip ? 'voip_token' : 'token';
+      for (const part of chunks(dead.filter((d) => d.voip === voip), 200)) {
+        await this.db
+          .updateTable('devices')
+          .set({ [col]: null })
+          .where('app_id', '=', appId)
+          .where((eb) => eb.or(part.map(({ t }) => eb.and([eb('registration_id', '=', t.registrationId), eb(col, '=', (voip ? t.voipToken : t.token) ?? '')]))))
+          .execute();
+      }
     }
     if (sent.length > 0) this.sent.add({ appId, taskId, vendor, outcome: 'sent', count: sent.length });
     return sent;

@@ -9,6 +9,8 @@ export interface DeviceFields {
   platform?: string;
   vendor?: string | null;
   token?: string | null;
+  /** APNs: the PushKit VoIP token. */
+  voipToken?: string | null;
   certificateId?: number | null;
   locale?: string | null;
   timeZone?: string | null;
@@ -24,6 +26,7 @@ function fieldColumns(f: DeviceFields): Partial<DeviceRow> {
   if (f.platform !== undefined) cols.platform = f.platform;
   if (f.vendor !== undefined) cols.vendor = f.vendor;
   if (f.token !== undefined) cols.token = f.token;
+  if (f.voipToken !== undefined) cols.voip_token = f.voipToken;
   if (f.certificateId !== undefined) cols.certificate_id = f.certificateId;
   if (f.locale !== undefined) cols.locale = f.locale;
   if (f.timeZone !== undefined) cols.time_zone = f.timeZone;
@@ -58,6 +61,7 @@ export async function insertDevice(
       platform: row.platform,
       vendor: null,
       token: null,
+      voip_token: null,
       certificate_id: null,
       locale: null,
       time_zone: null,

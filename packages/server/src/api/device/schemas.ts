@@ -11,6 +11,8 @@ const Mutable = {
   platform: Platform.optional(),
   vendor: Vendor.nullable().optional(),
   token: z.string().min(1).max(4096).nullable().optional(),
+  /** APNs: the PushKit VoIP token, kept beside the alert token in `token` (vendor `apns`). */
+  voipToken: z.string().min(1).max(4096).nullable().optional(),
   certificateId: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
   locale: z.string().regex(/^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$/, 'locale must be a BCP 47 tag').optional(),
   timeZone: shortText(64).optional(),
@@ -42,15 +44,25 @@ function checkWebPushToken(b: { vendor?: string | null; token?: string | null },
   if (!r.success) ctx.addIssue({ code: 'custom', path: ['token', ...r.error.issues[0]!.path.map(String)], message: r.error.issues[0]!.message });
 }
 
+/**
+ * A token sent with vendor `apns-voip` (a PushKit token registered on its own) is the device's VoIP
+ * token: it is stored as `voipToken`, and the device's alert token, if it has one, stays.
+ */
+function legacyVoip<T extends { vendor?: string | null; token?: string | null; voipToken?: string | null }>(b: T): T {
+  if (b.vendor !== 'apns-voip' || b.token === undefined) return b;
+  const { token, ...rest } = b;
+  return { ...rest, voipToken: b.voipToken ?? token } as T;
+}
+
 export const RegisterBody = z.object({
   ...Mutable,
   installId: z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/, 'installId must be 8–128 characters of A-Z a-z 0-9 . _ : -'),
   registrationId: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/, 'registrationId must be 1–128 characters of A-Z a-z 0-9 . _ : @ -').optional(),
   platform: Platform,
-}).superRefine(checkWebPushToken);
+}).superRefine(checkWebPushToken).transform(legacyVoip);
 export type RegisterBody = z.infer<typeof RegisterBody>;
 
-export const UpdateBody = z.object(Mutable).superRefine(checkWebPushToken);
+export const UpdateBody = z.object(Mutable).superRefine(checkWebPushToken).transform(legacyVoip);
 export type UpdateBody = z.infer<typeof UpdateBody>;
 
 export const BindBody = z.object({
