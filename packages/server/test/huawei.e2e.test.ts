@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HuaweiEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
+import { receiptPath } from '../src/channels/receipt-urls.js';
+import { vendorCounts } from '../src/store/vendor-counts.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
+import { tokenOf } from './helpers/receipt-capture.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through Huawei Push Kit (${db.name})`, () => {
@@ -57,6 +60,33 @@ for (const db of await testDatabases()) {
       await eventually(async () => emu.received.some((x) => x.tokens.includes('hw-renew') && JSON.parse((x.message as any).data).id === r.TaskId));
       assert.equal(emu.tokenRequests.length, before + 1);
       assert.ok(d.registrationId);
+    });
+
+    test('a recall overwrites the notification: the same notify_id and tag with the replacement text, without bi_tag', async () => {
+      const d = await phone('hw-recall');
+      const r = await call('batch', pushBody([d.registrationId], { Title: 'original' }));
+      const mine = () => emu.received.filter((x) => x.tokens.includes('hw-recall')).map((x) => (x.message as any).android);
+      await eventually(async () => mine().length === 1);
+      const ok = await call('revoke', { TaskId: r.TaskId, OfflinePushInfo: { PushFlag: 0, Title: 'withdrawn', Desc: 'recalled' } });
+      assert.equal(ok.ActionStatus, 'OK', JSON.stringify(ok));
+      await eventually(async () => mine().length === 2);
+      const [first, second] = mine();
+      assert.equal(first.bi_tag, r.TaskId);
+      assert.deepEqual([second.notification.title, second.notification.body, second.notification.notify_id, second.notification.tag, second.bi_tag], ['withdrawn', 'recalled', first.notification.notify_id, first.notification.tag, undefined]);
+    });
+
+    test('receipts (bi_tag = TaskId) posted to the certificate\'s receipt URL count arrivals and clear a token the device no longer has', async () => {
+      const a = await phone('hw-rc-a');
+      const b = await phone('hw-rc-b');
+      const r = await call('batch', pushBody([a.registrationId, b.registrationId]));
+      const ofTask = () => emu.received.filter((x) => (x.message as any).android.bi_tag === r.TaskId);
+      await eventually(async () => ofTask().length === 1);
+      emu.received.splice(0, emu.received.length, ...ofTask());
+      assert.deepEqual(await emu.deliverReceipts(h.url + receiptPath(app.secretKey, 'huawei', app.sdkAppId, certId), { 'hw-rc-b': 5 }), [200]);
+      const counts = async () => JSON.stringify((await vendorCounts(h.herald.store.db, app.sdkAppId, r.TaskId)).map((c) => [c.vendor, c.sent, c.reached]));
+      await eventually(async () => (await counts()) === JSON.stringify([['huawei', 2, 1]]));
+      assert.equal(await tokenOf(h, b.registrationId), null, 'status 5: the token is not on the device');
+      assert.equal(await tokenOf(h, a.registrationId), 'hw-rc-a');
     });
   });
 }
