@@ -11,6 +11,7 @@ import { LoopbackEmulator } from './loopback.js';
  * Written from vendor-protocols.md §6; it shares no code with Herald's channel.
  */
 export interface XiaomiReceived {
+  msgId: string;
   packageName: string;
   regIds: string[];
   fields: Record<string, string>;
@@ -20,6 +21,38 @@ export class XiaomiEmulator extends LoopbackEmulator {
   readonly received: XiaomiReceived[] = [];
   private apps = new Map<string, string>();
   private failures: number[] = [];
+  private invalid = new Set<string>();
+  private receiptsSent = new Set<XiaomiReceived>();
+
+  /** The app was uninstalled from this device: its regId is an invalid target from now on. */
+  invalidate(regId: string): void {
+    this.invalid.add(regId);
+  }
+
+  /**
+   * Posts the receipts the pushes received so far asked for (`extra.callback`): per message, type 1
+   * (delivered) for the valid regIds and type 16 (invalid target) for the invalidated ones, each
+   * as a form whose `data` is JSON keyed by the message id. Resolves once every post was answered.
+   */
+  async deliverReceipts(): Promise<number[]> {
+    const statuses: number[] = [];
+    for (const r of this.received) {
+      const url = r.fields['extra.callback'];
+      if (!url || this.receiptsSent.has(r)) continue;
+      this.receiptsSent.add(r);
+      const kinds = Number(r.fields['extra.callback.type'] ?? 3);
+      const param = r.fields['extra.callback.param'] ?? '';
+      const data: Record<string, unknown> = {};
+      const valid = r.regIds.filter((id) => !this.invalid.has(id));
+      const bad = r.regIds.filter((id) => this.invalid.has(id));
+      if (kinds & 1 && valid.length > 0) data[r.msgId] = { param, type: 1, targets: valid.join(','), jobkey: r.fields['extra.jobkey'] ?? '', barStatus: 'Enable', timestamp: Date.now() };
+      if (kinds & 16 && bad.length > 0) data[`${r.msgId}-16`] = { param, type: 16, targets: bad.join(','), timestamp: Date.now() };
+      if (Object.keys(data).length === 0) continue;
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ data: JSON.stringify(data) }).toString() });
+      statuses.push(res.status);
+    }
+    return statuses;
+  }
 
   /** An app registered on the Xiaomi open platform: its AppSecret and package name. */
   app(packageName = 'com.example.app'): { appSecret: string; packageName: string } {
@@ -55,7 +88,8 @@ export class XiaomiEmulator extends LoopbackEmulator {
     if (!f.restricted_package_name!.split(',').includes(pkg)) return this.reply(res, 22022, 'package name mismatch');
     if (f.title!.length >= 50 || f.description!.length >= 128) return this.reply(res, 65009, 'title or description too long');
     const regIds = f.registration_id!.split(',');
-    this.received.push({ packageName: pkg, regIds, fields: f });
-    this.reply(res, 0, 'success', { id: `slm${crypto.randomBytes(8).toString('hex')}` });
+    const msgId = `slm${crypto.randomBytes(8).toString('hex')}`;
+    this.received.push({ msgId, packageName: pkg, regIds, fields: f });
+    this.reply(res, 0, 'success', { id: msgId });
   }
 }

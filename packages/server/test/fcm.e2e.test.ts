@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { FcmEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
-import { admin, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
+import { ackingDevice, admin, broadcastBody, eventually, pushBody, registerDevice, sleep, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through FCM (${db.name})`, () => {
@@ -68,6 +68,35 @@ for (const db of await testDatabases()) {
       await call('batch', pushBody([busy.registrationId]));
       await eventually(async () => sent('tok-busy').length === 1, 8000);
       assert.ok(Date.now() - t0 >= 900, 'waited for Retry-After');
+    });
+
+    test('a recall overwrites the notification on the devices FCM was sent it through (same tag), and on no other', async () => {
+      const offline = await android('tok-recall-off');
+      const online = await android('tok-recall-on');
+      const socket = await ackingDevice(h.url, app, online);
+      try {
+        const r = await call('batch', pushBody([offline.registrationId, online.registrationId], { Title: 'Flash sale', Desc: '50% off' }));
+        await eventually(async () => sent('tok-recall-off').length === 1);
+        await eventually(() => h.herald.store.db.selectFrom('inbox').select('seq').where('task_id', '=', r.TaskId).where('registration_id', '=', online.registrationId).where('acked_at', 'is not', null).executeTakeFirst());
+        const ok = await call('revoke', { TaskId: r.TaskId, OfflinePushInfo: { Title: 'Sale over', Desc: 'sorry' } });
+        assert.equal(ok.ActionStatus, 'OK', JSON.stringify(ok));
+        const [first, replacement] = await eventually(async () => (sent('tok-recall-off').length === 2 ? sent('tok-recall-off') : undefined));
+        const m1 = first!.message as any;
+        const m2 = replacement!.message as any;
+        assert.deepEqual(m2.notification, { title: 'Sale over', body: 'sorry' });
+        assert.equal(m2.android.notification.tag, m1.android.notification.tag, 'the replacement takes the same tag');
+        assert.equal(sent('tok-recall-on').length, 0, 'the connected device got it on the gateway, not through FCM');
+
+        // all-users pushes keep no record of vendor sends: an overwrite could show the replacement on devices that never had the push
+        await sleep(1100);
+        const b = await call('push', broadcastBody());
+        await eventually(async () => sent('tok-recall-off').length === 3);
+        assert.equal((await call('revoke', { TaskId: b.TaskId, OfflinePushInfo: { Title: 'x', Desc: 'y' } })).ActionStatus, 'OK');
+        await sleep(300);
+        assert.equal(sent('tok-recall-off').length, 3);
+      } finally {
+        socket.close();
+      }
     });
   });
 }

@@ -41,17 +41,65 @@ for (const db of await testDatabases()) {
       assert.equal((await losses(r.TaskId)).length, 0);
     });
 
-    test('busy answers are retried; a quota refusal (200001) is a loss with its code and keeps the token', async () => {
+    test('busy answers are retried; a refusal (10016 missing parameter) is a loss with its code and keeps the token', async () => {
       const d = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: 'mi-q' });
       emu.failNext(10002);
       await call('batch', pushBody([d.registrationId]));
       await eventually(async () => emu.received.some((x) => x.regIds.includes('mi-q')));
-      emu.failNext(200001);
+      emu.failNext(10016);
       const r = await call('batch', pushBody([d.registrationId]));
       await eventually(async () => (await losses(r.TaskId)).length === 1);
       const [l] = await losses(r.TaskId);
-      assert.equal(l!.code, 200001);
+      assert.equal(l!.code, 10016);
       assert.equal((await h.herald.store.db.selectFrom('devices').select('token').where('registration_id', '=', d.registrationId).executeTakeFirstOrThrow()).token, 'mi-q');
+    });
+
+    test("receipts posted to Herald's signed URL count arrivals per vendor and clear invalid regIds", async () => {
+      const ok = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: 'mi-r1' });
+      const gone = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: 'mi-r2' });
+      emu.invalidate('mi-r2');
+      const r = await call('batch', pushBody([ok.registrationId, gone.registrationId]));
+      const got = await eventually(async () => emu.received.find((x) => x.fields['extra.callback.param'] === r.TaskId));
+      assert.match(got.fields['extra.callback']!, new RegExp(`^${h.url}/v1/receipts/xiaomi/${app.sdkAppId}/\\d+/[\\w-]+$`));
+      const statuses = await emu.deliverReceipts();
+      assert.ok(statuses.length >= 1 && statuses.every((x) => x === 200), String(statuses));
+      await h.herald.flush();
+      const task = (await call('get_push_task', { TaskId: r.TaskId })).Task;
+      assert.deepEqual(task.Vendors, [{ Vendor: 'xiaomi', Sent: 2, Reached: 1 }]);
+      assert.ok(task.Losses.some((l: { ErrCode: number; Count: number }) => l.ErrCode === 16 && l.Count === 1), JSON.stringify(task.Losses));
+      const token = async (id: string) => (await h.herald.store.db.selectFrom('devices').select('token').where('registration_id', '=', id).executeTakeFirstOrThrow()).token;
+      assert.deepEqual([await token(ok.registrationId), await token(gone.registrationId)], ['mi-r1', null]);
+
+      // a forged URL (wrong signature) is refused and counts nothing
+      const forged = got.fields['extra.callback']!.replace(/[\w-]+$/, 'AAAAAAAAAAAAAAAAAAAAAA');
+      const res = await fetch(forged, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ data: JSON.stringify({ m: { param: r.TaskId, type: 1, targets: 'mi-r1' } }) }).toString() });
+      assert.equal(res.status, 404);
+      assert.deepEqual((await call('get_push_task', { TaskId: r.TaskId })).Task.Vendors, [{ Vendor: 'xiaomi', Sent: 2, Reached: 1 }]);
+    });
+
+    test("a certificate's pace spaces its requests; a spent daily quota (200001) pauses it: later pushes are losses without a request", async () => {
+      const other = await h.createApp('mi-quota');
+      const cert = await admin(h.url, other, 'set_certificate', { Vendor: 'xiaomi', Name: 'mi', Config: { ...emu.app('com.example.quota'), baseUrl: emu.base, limits: { perSecond: 4 } } });
+      assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
+      const devs = await Promise.all(['q1', 'q2', 'q3', 'q4'].map((t) => registerDevice(h.url, other, { platform: 'android', vendor: 'xiaomi', token: `mi-${t}` })));
+      const ofApp = () => emu.received.filter((x) => x.packageName === 'com.example.quota');
+      const t0 = Date.now();
+      await admin(h.url, other, 'batch', pushBody(devs.map((d) => d.registrationId)));
+      await eventually(async () => ofApp().length === 1);
+      await admin(h.url, other, 'batch', pushBody(devs.map((d) => d.registrationId)));
+      await eventually(async () => ofApp().length === 2, 5000);
+      assert.ok(Date.now() - t0 >= 900, 'four devices at four a second: the second request waits about a second');
+
+      emu.failNext(200001);
+      const spent = await admin(h.url, other, 'batch', pushBody([devs[0]!.registrationId]));
+      await eventually(async () => (await losses(spent.TaskId)).length === 1);
+      const requests = emu.received.length;
+      const paused = await admin(h.url, other, 'batch', pushBody([devs[1]!.registrationId]));
+      await eventually(async () => (await losses(paused.TaskId)).length === 1);
+      const [l] = await losses(paused.TaskId);
+      assert.deepEqual([l!.code, l!.stage], [200001, 'ready_to_send']);
+      assert.match(l!.reason, /paused until/);
+      assert.equal(emu.received.length, requests, 'no request while paused');
     });
   });
 }

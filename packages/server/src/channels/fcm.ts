@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { withRetries } from './retry.js';
 import { AccessTokens, tokenRequest } from './access-tokens.js';
 
@@ -49,6 +49,8 @@ const tokens = new AccessTokens();
 
 /** Firebase Cloud Messaging HTTP v1, one message per device, many in flight on pooled connections. */
 export const fcmAdapter: VendorAdapter = {
+  // FCM has no recall (vendor-protocols.md §2.5): the replacement takes the same notification tag
+  recall: (config, r) => overwriteRecall(fcmAdapter)(config, r),
   async send(config, message, targets): Promise<VendorResult[]> {
     const c = config as unknown as FcmConfig;
     const url = `${c.baseUrl ?? FCM_HOST}/v1/projects/${encodeURIComponent(c.serviceAccount.project_id)}/messages:send`;

@@ -76,3 +76,14 @@ export function batchesByLanguage(message: VendorMessage, targets: readonly Vend
 export function resultForAll(part: readonly VendorTarget[], r: { outcome: 'sent' } | { outcome: 'dead' | 'failed'; code: number; info: string; pauseMs?: number }): VendorResult[] {
   return part.map((t) => ({ registrationId: t.registrationId, ...r }));
 }
+
+/**
+ * Recall by overwriting, for vendors with no withdrawal API: the replacement is sent to the same
+ * devices under the push's own notify id, tag or topic (each adapter derives it from the TaskId),
+ * so it takes the place of the notification shown.
+ */
+export function overwriteRecall(adapter: Pick<VendorAdapter, 'send'>): NonNullable<VendorAdapter['recall']> {
+  return async (config, r) => {
+    await adapter.send(config, r.message, r.targets, {});
+  };
+}

@@ -1,6 +1,6 @@
 import webpush from 'web-push';
 import { withRetries } from './retry.js';
-import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 
 /** Push services need not take more than 4,096 bytes of body: 3,993 of plaintext (RFC 8291 §4). */
 const MAX_PLAINTEXT = 3993;
@@ -18,6 +18,8 @@ interface WebPushConfig {
  * service open, where the library would open one per message.
  */
 export const webPushAdapter: VendorAdapter = {
+  // the replacement carries the same Topic, so it replaces a copy the push service still holds (§10)
+  recall: (config, r) => overwriteRecall(webPushAdapter)(config, r),
   async send(config, message: VendorMessage, targets: readonly VendorTarget[]): Promise<VendorResult[]> {
     const c = config as unknown as WebPushConfig;
     const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { batchesByLanguage, resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { batchesByLanguage, overwriteRecall, resultForAll, type ReceiptEvent, type SendContext, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { truncateUtf16 } from './truncate.js';
 import { withRetries } from './retry.js';
 
@@ -11,6 +11,15 @@ const DESC_MAX = 127;
 const MAX_REGIDS = 100;
 /** MiPush system and busy codes worth retrying (§6.3). */
 const RETRY = new Set([10001, 10002, 10003, 10027]);
+/** Daily quotas spent (§6.3, §6.4): 200001 exceed quota, 10034 too many messages today. */
+const DAILY_QUOTA = new Set([200001, 10034]);
+
+/** Xiaomi's quotas are per day in China: until the next midnight in UTC+8. */
+function untilNextChinaDay(now = Date.now()): number {
+  const day = 86_400_000;
+  const offset = 8 * 3_600_000;
+  return day - ((now + offset) % day);
+}
 
 interface XiaomiConfig {
   appSecret: string;
@@ -21,7 +30,7 @@ interface XiaomiConfig {
 /** A stable notify_id per push, so a resend or overwrite replaces the notification (0..2^31-1). */
 const notifyId = (taskId: string) => crypto.createHash('sha256').update(taskId).digest().readUInt32BE(0) & 0x7fffffff;
 
-function form(c: XiaomiConfig, message: VendorMessage, locale: string | null, regIds: string[], ttlMs: number): URLSearchParams {
+function form(c: XiaomiConfig, message: VendorMessage, locale: string | null, regIds: string[], ttlMs: number, ctx: SendContext): URLSearchParams {
   const m = message.render(locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
   const f = new URLSearchParams({
@@ -36,17 +45,47 @@ function form(c: XiaomiConfig, message: VendorMessage, locale: string | null, re
     notify_id: String(notifyId(message.taskId)),
   });
   if (typeof a.XiaoMiChannelID === 'string' && a.XiaoMiChannelID) f.set('extra.channel_id', a.XiaoMiChannelID);
+  if (ctx.receiptUrl) {
+    // receipts for arrivals and for invalid targets, the only way MiPush reports dead regIds (§6.3)
+    f.set('extra.callback', ctx.receiptUrl);
+    f.set('extra.callback.param', message.taskId);
+    f.set('extra.callback.type', String(RECEIPT_DELIVERED | RECEIPT_INVALID_TARGET));
+  }
   return f;
+}
+
+/** Receipt kinds, a bit mask in `extra.callback.type` and the `type` of each receipt. */
+const RECEIPT_DELIVERED = 1;
+const RECEIPT_INVALID_TARGET = 16;
+
+/**
+ * A MiPush receipt: a form whose `data` field is JSON keyed by Xiaomi's message id, each entry with
+ * our `param` (the TaskId), its `type` and the comma-separated regIds in `targets`.
+ */
+function receipts(body: Buffer): ReceiptEvent[] {
+  const data = new URLSearchParams(body.toString()).get('data');
+  if (!data) throw new Error('no data field');
+  const out: ReceiptEvent[] = [];
+  for (const entry of Object.values(JSON.parse(data) as Record<string, { param?: string; type?: number; targets?: string }>)) {
+    if (!entry.param) continue;
+    const targets = (entry.targets ?? '').split(',').filter(Boolean);
+    if (entry.type === RECEIPT_DELIVERED) out.push({ taskId: entry.param, outcome: 'reached', count: targets.length });
+    else if (entry.type === RECEIPT_INVALID_TARGET) for (const token of targets) out.push({ taskId: entry.param, token, outcome: 'dead', code: RECEIPT_INVALID_TARGET, info: 'invalid target' });
+  }
+  return out;
 }
 
 /** Xiaomi MiPush v3 `message/regid`: devices batched by language, their regIds listed in one call. */
 export const xiaomiAdapter: VendorAdapter = {
-  async send(config, message, targets): Promise<VendorResult[]> {
+  receipts,
+  // the v3 revoke parameters are not public (vendor-protocols.md §12): overwrite by notify_id instead
+  recall: (config, r) => overwriteRecall(xiaomiAdapter)(config, r),
+  async send(config, message, targets, ctx): Promise<VendorResult[]> {
     const c = config as unknown as XiaomiConfig;
     const ttlMs = Math.max(0, message.expiresAt - Date.now());
     const out: VendorResult[] = [];
     for (const part of batchesByLanguage(message, targets, MAX_REGIDS)) {
-      out.push(...(await sendBatch(c, form(c, message, part[0]!.locale, part.map((t) => t.token), ttlMs), part)));
+      out.push(...(await sendBatch(c, form(c, message, part[0]!.locale, part.map((t) => t.token), ttlMs, ctx), part)));
     }
     return out;
   },
@@ -65,8 +104,10 @@ async function sendBatch(c: XiaomiConfig, body: URLSearchParams, part: readonly 
       if (r.code === 0) return { done: all({ outcome: 'sent' }) };
       const code = Number(r.code ?? -1);
       if (RETRY.has(code)) return { later: `${code} ${r.description ?? ''}` };
+      const info = r.reason ?? r.description ?? 'refused';
+      if (DAILY_QUOTA.has(code)) return { done: all({ outcome: 'failed', code, info, pauseMs: untilNextChinaDay() }) };
       // Xiaomi reports invalid regIds only through receipts (§6.3), so a refusal here clears no token.
-      return { done: all({ outcome: 'failed', code, info: r.reason ?? r.description ?? 'refused' }) };
+      return { done: all({ outcome: 'failed', code, info }) };
     },
     (info, code) => all({ outcome: 'failed', code, info }),
   );

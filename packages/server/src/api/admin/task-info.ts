@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { events, shards, tasks } from '../../store/index.js';
+import { events, shards, tasks, vendorCounts } from '../../store/index.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 import { parseBody } from './input.js';
@@ -20,7 +20,7 @@ export const getPushTask: AdminCommand = {
     const appId = caller.app.sdkAppId;
     const t = await tasks.findTask(deps.db, appId, b.TaskId);
     if (!t) throw new TimError(TimCode.noSuchTask, `no push with TaskId ${b.TaskId}`);
-    const [p, losses] = await Promise.all([shards.progress(deps.db, appId, t.task_id), events.lossCounts(deps.db, appId, t.task_id)]);
+    const [p, losses, vendors] = await Promise.all([shards.progress(deps.db, appId, t.task_id), events.lossCounts(deps.db, appId, t.task_id), vendorCounts.vendorCounts(deps.db, appId, t.task_id)]);
     return {
       Task: {
         TaskId: t.task_id,
@@ -38,6 +38,8 @@ export const getPushTask: AdminCommand = {
         ShardsDone: p.done,
         Processed: p.processed,
         Losses: losses.map((l) => ({ ErrCode: l.code, ErrInfo: l.reason, Stage: l.stage, Count: l.count })),
+        // devices handed to each vendor, and those its delivery receipts said arrived
+        Vendors: vendors.map((v) => ({ Vendor: v.vendor, Sent: v.sent, Reached: v.reached })),
       },
     };
   },
