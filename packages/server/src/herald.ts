@@ -13,6 +13,7 @@ import { huaweiAdapter } from './channels/huawei.js';
 import { xiaomiAdapter } from './channels/xiaomi.js';
 import { oppoAdapter } from './channels/oppo.js';
 import { vivoAdapter } from './channels/vivo.js';
+import { meizuAdapter } from './channels/meizu.js';
 import { honorAdapter } from './channels/honor.js';
 import { harmonyAdapter } from './channels/harmony.js';
 import { LocalRouter, type Router } from './cluster/index.js';
@@ -88,7 +89,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     kick: (a, id, c, r) => router.kick(a, id, c, r),
     close: () => router.close(),
   };
-  const adapters: Partial<Record<CertVendor, VendorAdapter>> = { webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter, oppo: oppoAdapter, vivo: vivoAdapter, honor: honorAdapter, harmony: harmonyAdapter };
+  const adapters: Partial<Record<CertVendor, VendorAdapter>> = { webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter, oppo: oppoAdapter, vivo: vivoAdapter, meizu: meizuAdapter, honor: honorAdapter, harmony: harmonyAdapter };
   // Vendors post receipts to the public URL; without one, to the address Herald listens on (known once listening).
   let publicUrl = config.publicUrl;
   const receiptUrl = async (appId: number, cert: CertificateRow) => {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { DeviceMessage } from '../dispatch/message.js';
+import type { ReceiptEvent, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 
 /** What OPPO, vivo and Meizu share: hex digests for their signs, form and JSON posts, Herald's payload and clocks. */
 
@@ -67,3 +68,34 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 
 /** Splits a vendor's comma-separated id list (some put a space after the comma). */
 export const idList = (s: unknown): string[] => (typeof s === 'string' ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+
+/** A receipt body's JSON, or undefined when it is not JSON. */
+export function jsonOf(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One arrival per token of a receipt entry whose callback parameter is Herald's TaskId. */
+export function arrivals(param: unknown, tokens: readonly unknown[]): ReceiptEvent[] {
+  const taskId = text(param);
+  if (!taskId) return [];
+  return tokens.filter((t): t is string => typeof t === 'string' && t !== '').map((token) => ({ taskId, token, outcome: 'reached' }));
+}
+
+type SendAll = (config: Record<string, unknown>, message: VendorMessage, targets: readonly VendorTarget[], receiptUrl: string | undefined, overwrite: boolean) => Promise<VendorResult[]>;
+
+/**
+ * An adapter for a vendor with no revoke API: a recall sends the replacement under the push's own
+ * notification id (which replaces the shown notification), without asking for receipts. The
+ * receipt URL goes to the vendor only when its callback field can hold it.
+ */
+export function overwritingAdapter(sendAll: SendAll, callbackMaxBytes: number, receipts: (body: Buffer) => ReceiptEvent[]): VendorAdapter {
+  return {
+    send: (config, message, targets, ctx) => sendAll(config, message, targets, fitUrl(ctx.receiptUrl, callbackMaxBytes), false),
+    recall: async (config, { message, targets }) => void (await sendAll(config, message, targets, undefined, true)),
+    receipts,
+  };
+}

@@ -2,7 +2,7 @@ import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter,
 import { truncateUtf16 } from './truncate.js';
 import { withRetries } from './retry.js';
 import { AccessTokens } from './access-tokens.js';
-import { androidInfo, fitUrl, heraldPayload, idList, notifyIdOf, postForm, sha256Hex, text, ttlSeconds, untilChinaMidnight } from './china-vendors.js';
+import { androidInfo, arrivals, heraldPayload, idList, notifyIdOf, jsonOf, postForm, sha256Hex, text, ttlSeconds, untilChinaMidnight, overwritingAdapter } from './china-vendors.js';
 
 const HOST = 'https://api.push.oppomobile.com';
 /** unicast_batch takes at most 1,000 messages (vendor-protocols.md §7.2). */
@@ -102,37 +102,17 @@ async function sendAll(c: OppoConfig, message: VendorMessage, targets: readonly 
  * Recall: no OPPO revoke API was found (vendor-protocols.md §7.4, §12); the replacement is sent
  * with the same notify_id, which replaces the notification on the device.
  */
-export const oppoAdapter: VendorAdapter = {
-  send(config, message, targets, ctx) {
-    return sendAll(config as unknown as OppoConfig, message, targets, fitUrl(ctx.receiptUrl, CALLBACK_URL_MAX), false);
-  },
+export const oppoAdapter: VendorAdapter = overwritingAdapter((config, message, targets, receiptUrl, overwrite) => sendAll(config as unknown as OppoConfig, message, targets, receiptUrl, overwrite), CALLBACK_URL_MAX, receipts);
 
-  async recall(config, { message, targets }) {
-    await sendAll(config as unknown as OppoConfig, message, targets, undefined, true);
-  },
-
-  /**
-   * OPPO posts JSON arrays of `{messageId, appId, taskId, registrationIds, eventTime, param, eventType}`
-   * once the message reached the devices (OPPO's receipt doc, id 11239). Every entry is a delivery;
-   * the list of eventType values was not captured, so it is not read.
-   */
-  receipts(body): ReceiptEvent[] {
-    let list: unknown;
-    try {
-      list = JSON.parse(body.toString('utf8'));
-    } catch {
-      return [];
-    }
-    if (!Array.isArray(list)) return [];
-    const out: ReceiptEvent[] = [];
-    for (const r of list as { param?: unknown; registrationIds?: unknown }[]) {
-      const taskId = text(r?.param);
-      if (!taskId) continue;
-      for (const token of idList(r.registrationIds)) out.push({ taskId, token, outcome: 'reached' });
-    }
-    return out;
-  },
-};
+/**
+ * OPPO posts JSON arrays of `{messageId, appId, taskId, registrationIds, eventTime, param, eventType}`
+ * once the message reached the devices (OPPO's receipt doc, id 11239). Every entry is a delivery;
+ * the list of eventType values was not captured, so it is not read.
+ */
+function receipts(body: Buffer): ReceiptEvent[] {
+  const list = jsonOf(body.toString('utf8'));
+  return Array.isArray(list) ? (list as { param?: unknown; registrationIds?: unknown }[]).flatMap((r) => arrivals(r?.param, idList(r?.registrationIds))) : [];
+}
 
 interface BatchItem {
   registrationId?: string;

@@ -3,7 +3,7 @@ import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter,
 import { truncateUtf16 } from './truncate.js';
 import { withRetries, type Answer } from './retry.js';
 import { AccessTokens } from './access-tokens.js';
-import { androidInfo, fitUrl, heraldPayload, idList, md5Hex, notifyIdOf, postJson, text, ttlSeconds, untilChinaMidnight, type VendorReply } from './china-vendors.js';
+import { androidInfo, arrivals, heraldPayload, idList, jsonOf, md5Hex, notifyIdOf, postJson, text, ttlSeconds, untilChinaMidnight, type VendorReply, overwritingAdapter } from './china-vendors.js';
 
 const HOST = 'https://api-push.vivo.com.cn';
 /** Public clients cap a regId list at 1,000 (vendor-protocols.md §8 [V3]); the doc's own limit was not captured. */
@@ -86,36 +86,18 @@ function customMap(message: VendorMessage, m: ReturnType<VendorMessage['render']
  * no vivo revoke API was found (§8, §12); the replacement is sent with the same notifyId, which
  * replaces the notification on the device.
  */
-export const vivoAdapter: VendorAdapter = {
-  send(config, message, targets, ctx) {
-    return sendAll(config as unknown as VivoConfig, message, targets, fitUrl(ctx.receiptUrl, CALLBACK_URL_MAX));
-  },
+export const vivoAdapter: VendorAdapter = overwritingAdapter((config, message, targets, receiptUrl) => sendAll(config as unknown as VivoConfig, message, targets, receiptUrl), CALLBACK_URL_MAX, receipts);
 
-  async recall(config, { message, targets }) {
-    await sendAll(config as unknown as VivoConfig, message, targets, undefined);
-  },
-
-  /**
-   * vivo's receipt body is not described in §8. Public receiver code in the code index reads a JSON
-   * object keyed by vivo's taskId whose values carry `param` (callback.param) and `targets` (regIds,
-   * comma-separated); that reading is used here, every entry counted as an arrival.
-   */
-  receipts(body): ReceiptEvent[] {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      return [];
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return [];
-    const out: ReceiptEvent[] = [];
-    for (const entry of Object.values(parsed as Record<string, { param?: unknown; targets?: unknown }>)) {
-      const taskId = text(entry?.param);
-      if (taskId) for (const token of idList(entry.targets)) out.push({ taskId, token, outcome: 'reached' });
-    }
-    return out;
-  },
-};
+/**
+ * vivo's receipt body is not described in §8. Public receiver code in the code index reads a JSON
+ * object keyed by vivo's taskId whose values carry `param` (callback.param) and `targets` (regIds,
+ * comma-separated); that reading is used here, every entry counted as an arrival.
+ */
+function receipts(body: Buffer): ReceiptEvent[] {
+  const parsed = jsonOf(body.toString('utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return [];
+  return Object.values(parsed as Record<string, { param?: unknown; targets?: unknown }>).flatMap((e) => arrivals(e?.param, idList(e?.targets)));
+}
 
 async function sendAll(c: VivoConfig, message: VendorMessage, targets: readonly VendorTarget[], receiptUrl: string | undefined): Promise<VendorResult[]> {
   const out: VendorResult[] = [];
