@@ -29,7 +29,7 @@ for (const db of await testDatabases()) {
     });
     after(() => stopWithEmulator(h, emu));
 
-    test("one unicast_batch per language with OPPO's limits, TTL, notify_id, channel and category; an invalid registration_id is cleared", async () => {
+    test("one unicast_batch per language with OPPO's limits, TTL, notify_id, channel and category; an invalid registration_id is cleared; receipts count as reached", async () => {
       const zh1 = await phone('op-zh-1', 'zh-CN');
       const zh2 = await phone('op-zh-2', 'zh-TW');
       const de = await phone('op-de', 'de-DE');
@@ -55,6 +55,8 @@ for (const db of await testDatabases()) {
       assert.deepEqual([l!.registration_id, l!.code, l!.stage], [dead.registrationId, 10000, 'post_send']);
       assert.equal(await tokenOf(h, dead.registrationId), null);
       assert.equal(await tokenOf(h, zh1.registrationId), 'op-zh-1');
+      assert.ok((await emu.deliverReceipts()) >= 3);
+      await eventually(async () => JSON.stringify((await call('get_push_task', { TaskId: r.TaskId })).Task.Vendors) === JSON.stringify([{ Vendor: 'oppo', Sent: 3, Reached: 3 }]));
     });
 
     test('an all-users push reaches offline OPPO devices; PushStyle 1 sends long text up to 128 characters', async () => {
