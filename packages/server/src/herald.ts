@@ -7,6 +7,7 @@ import type { CertVendor } from './channels/certificates.js';
 import { receiptPath } from './channels/receipt-urls.js';
 import type { VendorAdapter } from './channels/vendor.js';
 import type { CertificateRow } from './store/certificates.js';
+import { apnsAdapter } from './channels/apns.js';
 import { webPushAdapter } from './channels/webpush.js';
 import { fcmAdapter } from './channels/fcm.js';
 import { huaweiAdapter } from './channels/huawei.js';
@@ -89,7 +90,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     kick: (a, id, c, r) => router.kick(a, id, c, r),
     close: () => router.close(),
   };
-  const adapters: Partial<Record<CertVendor, VendorAdapter>> = { webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter, oppo: oppoAdapter, vivo: vivoAdapter, meizu: meizuAdapter, honor: honorAdapter, harmony: harmonyAdapter };
+  const adapters: Partial<Record<CertVendor, VendorAdapter>> = { apns: apnsAdapter, webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter, oppo: oppoAdapter, vivo: vivoAdapter, meizu: meizuAdapter, honor: honorAdapter, harmony: harmonyAdapter };
   // Vendors post receipts to the public URL; without one, to the address Herald listens on (known once listening).
   let publicUrl = config.publicUrl;
   const receiptUrl = async (appId: number, cert: CertificateRow) => {

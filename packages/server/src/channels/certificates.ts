@@ -9,6 +9,8 @@ const text = (max = 256) => z.string().min(1).max(max);
 const pem = z.string().min(1).max(8192).refine((s) => s.includes('-----BEGIN') && s.includes('PRIVATE KEY-----'), 'must be a PEM private key');
 /** Every vendor client takes its base URL from config, so tests and demos can use the emulators. */
 const baseUrl = z.url().optional();
+/** APNs: the CA that signs a private endpoint's TLS certificate (a relay, or the emulator), as PEM. */
+const caCertificate = z.string().max(16384).refine((s) => s.includes('-----BEGIN CERTIFICATE-----'), 'must be a PEM certificate').optional();
 /**
  * How hard Herald may drive this certificate: requests in flight at once and devices per second
  * (0 = unpaced). Absent, HERALD_VENDOR_CONCURRENCY and HERALD_VENDOR_RATE apply.
@@ -17,7 +19,7 @@ const limits = z.strictObject({ concurrency: z.number().int().min(1).max(256).op
 
 export const VendorConfig = {
   // APNs token auth: ES256 JWT from the .p8 key (§1.2)
-  apns: z.strictObject({ keyId: z.string().length(10), teamId: z.string().length(10), bundleId: text(), privateKey: pem, production: z.boolean(), voipTopic: text().optional(), baseUrl, limits }),
+  apns: z.strictObject({ keyId: z.string().length(10), teamId: z.string().length(10), bundleId: text(), privateKey: pem, production: z.boolean(), voipTopic: text().optional(), baseUrl, limits, caCertificate }),
   // FCM HTTP v1: service-account JWT bearer grant (§2.2)
   fcm: z.strictObject({
     serviceAccount: z.looseObject({ project_id: text(), client_email: text(), private_key: pem, token_uri: z.url().optional() }),

@@ -1,0 +1,268 @@
+import crypto from 'node:crypto';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import selfsigned from 'selfsigned';
+
+/**
+ * Apple Push Notification service's provider API on loopback: HTTP/2 over TLS (ALPN h2) with a
+ * certificate made at start, `POST /3/device/<hex token>`, token (ES256 JWT) auth. It checks what
+ * APNs checks — the JWT's signature against the app's key, its kid, iss and iat age; apns-topic
+ * against the bundle id (or `<bundle>.voip`); apns-push-type against the topic and the payload;
+ * apns-priority, apns-expiration, apns-collapse-id (≤ 64 bytes), apns-id; the payload's JSON and
+ * its 4,096-byte limit (5,120 for VoIP) — answers 200 with apns-id or `{reason, timestamp}` bodies,
+ * keeps each accepted notification, and counts concurrent streams (overall, and per session before
+ * a session's first valid token, when APNs allows only one).
+ * Written from vendor-protocols.md §1 on node:crypto and node:http2; it shares no code with Herald.
+ */
+export interface ApnsReceived {
+  token: string;
+  /** The request headers, lower-case, without the HTTP/2 pseudo-headers. */
+  headers: Record<string, string>;
+  payload: Record<string, unknown> & { aps: Record<string, unknown> };
+  jwt: { kid: string; iss: string; iat: number; raw: string };
+  apnsId: string;
+}
+
+/** Every request, accepted or not, in arrival order. */
+export interface ApnsAttempt {
+  token: string;
+  status: number;
+  reason?: string;
+  jwt?: string;
+}
+
+export interface ApnsApp {
+  keyId: string;
+  teamId: string;
+  bundleId: string;
+  /** The .p8 key as Apple hands it out: PKCS#8 P-256, PEM. */
+  privateKey: string;
+}
+
+export interface ApnsEmulatorOptions {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS the server announces. */
+  maxConcurrentStreams?: number;
+  /** Each answer waits this long (changeable later through `delayMs`). */
+  delayMs?: number;
+}
+
+const PUSH_TYPES = new Set(['alert', 'background', 'voip', 'complication', 'fileprovider', 'mdm', 'liveactivity', 'location', 'pushtotalk']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TOKEN_LIFETIME_S = 3600;
+
+interface Failure {
+  status: number;
+  reason: string;
+  headers: Record<string, string>;
+}
+
+const id10 = () => crypto.randomBytes(8).toString('base64url').replace(/[^A-Za-z0-9]/g, 'X').toUpperCase().slice(0, 10).padEnd(10, 'Q');
+
+export class ApnsEmulator {
+  /** `https://127.0.0.1:<port>` once started. */
+  base = '';
+  /** The self-signed certificate the server presents, to trust as CA. */
+  caCertificate = '';
+  readonly received: ApnsReceived[] = [];
+  readonly attempts: ApnsAttempt[] = [];
+  /** The most streams open at once, over all sessions (`resetCounters()` starts over). */
+  maxConcurrentStreams = 0;
+  /** The most streams open at once on one session. */
+  maxStreamsPerSession = 0;
+  /** The most streams open at once on a session that had not yet carried a valid token (APNs: 1, §1.1). */
+  maxUnprovenStreams = 0;
+  sessionsOpened = 0;
+  /** Each answer waits this long, so streams overlap (for measuring multiplexing). */
+  delayMs: number;
+  private keys = new Map<string, { teamId: string; publicKey: crypto.KeyObject }>();
+  private bundles = new Set<string>();
+  private expired = new Set<string>();
+  private dead = new Map<string, number>();
+  private failures: Failure[] = [];
+  private active = 0;
+  private sessions = new Map<http2.Http2Session, { active: number; proven: boolean }>();
+  private server?: http2.Http2SecureServer;
+
+  constructor(private opts: ApnsEmulatorOptions = {}) {
+    this.delayMs = opts.delayMs ?? 0;
+  }
+
+  async start(port = 0): Promise<string> {
+    const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      notAfterDate: new Date(Date.now() + 7 * 86_400_000),
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+      ],
+    });
+    this.caCertificate = pems.cert;
+    const server = http2.createSecureServer({ key: pems.private, cert: pems.cert, allowHTTP1: false, settings: { maxConcurrentStreams: this.opts.maxConcurrentStreams ?? 500 } });
+    server.on('session', (s) => {
+      this.sessionsOpened++;
+      this.sessions.set(s, { active: 0, proven: false });
+      s.on('close', () => this.sessions.delete(s));
+    });
+    server.on('stream', (stream, headers) => void this.onStream(stream, headers));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    this.base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.base;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sessions.keys()) s.destroy();
+    await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
+  }
+
+  /** An app with a token-auth key: what the developer portal hands out. The emulator keeps the public key. */
+  app(bundleId = `com.example.${crypto.randomBytes(4).toString('hex')}`): ApnsApp {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyId = id10();
+    const teamId = id10();
+    this.keys.set(keyId, { teamId, publicKey });
+    this.bundles.add(bundleId);
+    return { keyId, teamId, bundleId, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  }
+
+  /** A device token as iOS hands it out: 32 bytes in hex. */
+  static deviceToken(): string {
+    return crypto.randomBytes(32).toString('hex');
+  }
+
+  /** The next request gets this answer (after the connection-level checks), e.g. 429 TooManyRequests with Retry-After. */
+  failNext(status: number, reason: string, headers: Record<string, string> = {}): void {
+    this.failures.push({ status, reason, headers });
+  }
+
+  resetCounters(): void {
+    this.maxConcurrentStreams = 0;
+    this.maxStreamsPerSession = 0;
+  }
+
+  /** The app was removed: this token answers 410 Unregistered, with the time APNs learnt it. */
+  unregister(token: string): void {
+    this.dead.set(token, Date.now());
+  }
+
+  /** Every provider token seen so far is expired from now on (403 ExpiredProviderToken). */
+  expireProviderTokens(): void {
+    for (const a of this.attempts) if (a.jwt) this.expired.add(a.jwt);
+  }
+
+  private async onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+    const session = this.sessions.get(stream.session!) ?? { active: 0, proven: false };
+    this.active++;
+    session.active++;
+    this.maxConcurrentStreams = Math.max(this.maxConcurrentStreams, this.active);
+    this.maxStreamsPerSession = Math.max(this.maxStreamsPerSession, session.active);
+    if (!session.proven) this.maxUnprovenStreams = Math.max(this.maxUnprovenStreams, session.active);
+    stream.on('close', () => {
+      this.active--;
+      session.active--;
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    const path = String(headers[':path'] ?? '');
+    const token = /^\/3\/device\/([^/?]*)$/.exec(path)?.[1] ?? '';
+    const attempt: ApnsAttempt = { token, status: 0 };
+    this.attempts.push(attempt);
+    const reply = (status: number, reason?: string, extra: Record<string, string> = {}, body?: Record<string, unknown>) => {
+      attempt.status = status;
+      if (reason) attempt.reason = reason;
+      if (stream.destroyed) return;
+      const apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : crypto.randomUUID();
+      stream.respond({ ':status': status, 'apns-id': apnsId, ...(reason ? { 'content-type': 'application/json' } : {}), ...extra });
+      stream.end(reason ? JSON.stringify(body ?? { reason }) : undefined);
+      return apnsId;
+    };
+
+    // the request line (§1.1)
+    if (headers[':method'] !== 'POST') return void reply(405, 'MethodNotAllowed');
+    if (!/^\/3\/device\//.test(path)) return void reply(404, 'BadPath');
+    if (!token) return void reply(400, 'MissingDeviceToken');
+
+    // the provider token (§1.2)
+    const auth = /^bearer (\S+)$/i.exec(String(headers.authorization ?? ''))?.[1];
+    if (!auth) return void reply(403, 'MissingProviderToken');
+    attempt.jwt = auth;
+    const jwt = this.verify(auth);
+    if (typeof jwt === 'string') return void reply(403, jwt);
+    session.proven = true;
+
+    // the injected answer, if any
+    const f = this.failures.shift();
+    if (f) {
+      if (f.status === 403 && f.reason === 'ExpiredProviderToken') this.expired.add(auth);
+      return void reply(f.status, f.reason, f.headers, f.status === 410 ? { reason: f.reason, timestamp: Date.now() } : undefined);
+    }
+
+    // headers (§1.3)
+    const h: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) if (!k.startsWith(':') && typeof v === 'string') h[k] = v;
+    const topic = h['apns-topic'];
+    if (!topic) return void reply(400, 'MissingTopic');
+    const voipTopic = topic.endsWith('.voip');
+    if (!this.bundles.has(voipTopic ? topic.slice(0, -5) : topic)) return void reply(400, 'TopicDisallowed');
+    const pushType = h['apns-push-type'] ?? 'alert';
+    if (!PUSH_TYPES.has(pushType)) return void reply(400, 'InvalidPushType');
+    if ((pushType === 'voip') !== voipTopic) return void reply(400, 'InvalidPushType');
+    const priority = h['apns-priority'] ?? '10';
+    if (!['1', '5', '10'].includes(priority)) return void reply(400, 'BadPriority');
+    if (h['apns-expiration'] !== undefined && !/^\d+$/.test(h['apns-expiration'])) return void reply(400, 'BadExpirationDate');
+    if (h['apns-collapse-id'] !== undefined && Buffer.byteLength(h['apns-collapse-id']) > 64) return void reply(400, 'BadCollapseId');
+    if (h['apns-id'] !== undefined && !UUID.test(h['apns-id'])) return void reply(400, 'BadMessageId');
+    if (!/^[0-9a-fA-F]+$/.test(token)) return void reply(400, 'BadDeviceToken');
+
+    // the payload (§1.4)
+    const raw = Buffer.concat(chunks);
+    if (raw.length === 0) return void reply(400, 'PayloadEmpty');
+    if (raw.length > (pushType === 'voip' ? 5120 : 4096)) return void reply(413, 'PayloadTooLarge');
+    let payload: ApnsReceived['payload'];
+    try {
+      payload = JSON.parse(raw.toString()) as ApnsReceived['payload'];
+    } catch {
+      // the reference names no reason for malformed JSON; this one is the emulator's
+      return void reply(400, 'BadPayload');
+    }
+    const aps = payload?.aps;
+    if (typeof aps !== 'object' || aps === null || Array.isArray(aps)) return void reply(400, 'BadPayload');
+    const shows = aps.alert !== undefined || aps.badge !== undefined || aps.sound !== undefined;
+    // background: content-available alone, at priority 5 (§1.3, §1.4); alert: something to show
+    if (pushType === 'background' && (aps['content-available'] !== 1 || shows)) return void reply(400, 'InvalidPushType');
+    if (pushType === 'background' && priority === '10') return void reply(400, 'BadPriority');
+    if (pushType === 'alert' && !shows) return void reply(400, 'InvalidPushType');
+    for (const [k, v] of Object.entries(payload)) if (k !== 'aps' && typeof v === 'object' && v !== null) return void reply(400, 'BadPayload');
+
+    // the device (§1.6)
+    const gone = this.dead.get(token);
+    if (gone !== undefined) return void reply(410, 'Unregistered', {}, { reason: 'Unregistered', timestamp: gone });
+    const apnsId = reply(200);
+    if (apnsId) this.received.push({ token, headers: h, payload, jwt, apnsId });
+  }
+
+  /** The claims of a valid provider token, else the 403 reason. */
+  private verify(raw: string): ApnsReceived['jwt'] | string {
+    const parts = raw.split('.');
+    if (parts.length !== 3) return 'InvalidProviderToken';
+    let header: { alg?: unknown; kid?: unknown };
+    let claims: { iss?: unknown; iat?: unknown };
+    try {
+      header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString()) as typeof header;
+      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()) as typeof claims;
+    } catch {
+      return 'InvalidProviderToken';
+    }
+    const key = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
+    if (header.alg !== 'ES256' || !key || claims.iss !== key.teamId || typeof claims.iat !== 'number') return 'InvalidProviderToken';
+    const ok = crypto.verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2]!, 'base64url'));
+    if (!ok) return 'InvalidProviderToken';
+    const now = Date.now() / 1000;
+    if (claims.iat > now + 60) return 'InvalidProviderToken';
+    if (now - claims.iat > TOKEN_LIFETIME_S || this.expired.has(raw)) return 'ExpiredProviderToken';
+    return { kid: header.kid as string, iss: claims.iss, iat: claims.iat, raw };
+  }
+}

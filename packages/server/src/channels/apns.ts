@@ -1,0 +1,390 @@
+import crypto from 'node:crypto';
+import http2 from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
+import type { ApnsInfo, OfflinePushInfo } from '../dispatch/offline-push-info.js';
+import type { z } from 'zod';
+import { LossReason } from '../stats/loss-reasons.js';
+import { withRetries, type Answer } from './retry.js';
+import { truncateUtf16 } from './truncate.js';
+import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+
+/** Apple's provider API hosts (vendor-protocols.md §1.1). */
+const HOSTS = { production: 'https://api.push.apple.com', sandbox: 'https://api.sandbox.push.apple.com' };
+/** Payload limits: 4 KB, VoIP 5 KB (§1.4, §1.5). */
+const MAX_PAYLOAD = 4096;
+const MAX_VOIP_PAYLOAD = 5120;
+/** apns-collapse-id is at most 64 bytes (§1.3). */
+const MAX_COLLAPSE_ID = 64;
+/** JWTs live an hour and may be renewed no more often than every 20 minutes (§1.2): renew at 50. */
+export const JWT_RENEW_MS = 50 * 60_000;
+/** Sessions per (host, CA): APNs allows several connections for throughput (§1.1). */
+const MAX_SESSIONS = 4;
+/** A ceiling on the streams one session carries, whatever the server advertises. */
+const MAX_STREAMS = 1000;
+const REQUEST_TIMEOUT_MS = 15_000;
+/** An unused session is closed after this long rather than held for a certificate no longer in use. */
+const IDLE_MS = 10 * 60_000;
+/** What a recall shows when it names no replacement text: APNs can only overwrite (§1.7). */
+const WITHDRAWN = 'This message was withdrawn';
+
+interface ApnsConfig {
+  keyId: string;
+  teamId: string;
+  bundleId: string;
+  privateKey: string;
+  production: boolean;
+  voipTopic?: string;
+  baseUrl?: string;
+  caCertificate?: string;
+}
+
+type ApnsOptions = z.infer<typeof ApnsInfo>;
+
+// ---- provider tokens (§1.2) ----
+
+const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+/** An ES256 JWT: header {alg, kid}, claims {iss, iat}; the signature in JOSE's r||s form. */
+function mintJwt(c: Pick<ApnsConfig, 'keyId' | 'teamId' | 'privateKey'>, now: number): string {
+  const unsigned = `${b64url({ alg: 'ES256', kid: c.keyId })}.${b64url({ iss: c.teamId, iat: Math.floor(now / 1000) })}`;
+  const sig = crypto.sign('sha256', Buffer.from(unsigned), { key: c.privateKey, dsaEncoding: 'ieee-p1363' });
+  return `${unsigned}.${sig.toString('base64url')}`;
+}
+
+/**
+ * Provider JWTs per key, reused across every request and session: APNs answers
+ * TooManyProviderTokenUpdates to a key renewed more often than every 20 minutes (§1.2), so a token is
+ * renewed only at 50 minutes, or when APNs called it expired.
+ */
+export class ProviderTokens {
+  private cache = new Map<string, { jwt: string; mintedAt: number }>();
+
+  constructor(private now: () => number = Date.now) {}
+
+  /** `refused`: the JWT APNs just answered ExpiredProviderToken to; renewed once, unless another request already did. */
+  get(c: Pick<ApnsConfig, 'keyId' | 'teamId' | 'privateKey'>, refused?: string): string {
+    const key = keyOf(c);
+    const hit = this.cache.get(key);
+    const now = this.now();
+    if (hit && (refused !== undefined ? hit.jwt !== refused : now - hit.mintedAt < JWT_RENEW_MS)) return hit.jwt;
+    const jwt = mintJwt(c, now);
+    this.cache.set(key, { jwt, mintedAt: now });
+    return jwt;
+  }
+
+  /** APNs refused the key itself (InvalidProviderToken, …): keep nothing made from it. */
+  forget(c: Pick<ApnsConfig, 'keyId' | 'teamId' | 'privateKey'>, jwt: string): void {
+    const key = keyOf(c);
+    if (this.cache.get(key)?.jwt === jwt) this.cache.delete(key);
+  }
+}
+
+/** Per team and key id, and the key itself, so a certificate given a new key does not keep the old key's token. */
+const keyOf = (c: Pick<ApnsConfig, 'keyId' | 'teamId' | 'privateKey'>) => `${c.teamId} ${c.keyId} ${crypto.createHash('sha256').update(c.privateKey).digest('hex')}`;
+
+// ---- HTTP/2 sessions (§1.1) ----
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+class Session {
+  readonly h2: http2.ClientHttp2Session;
+  active = 0;
+  /** Token auth: APNs allows one stream until a request with a valid token went through (§1.1). */
+  proven = false;
+  gone = false;
+
+  constructor(origin: string, ca: string | undefined, onGone: (s: Session) => void) {
+    this.h2 = http2.connect(origin, ca ? { ca } : {});
+    const end = () => {
+      if (this.gone) return;
+      this.gone = true;
+      onGone(this);
+    };
+    // GOAWAY (APNs sends one with a JSON reason, §1.1), a closed socket or an error: no new streams
+    // here; streams in flight finish or fail, and a failed one is retried on a new session
+    this.h2.on('goaway', end);
+    this.h2.on('close', end);
+    this.h2.on('error', end);
+    this.h2.setTimeout(IDLE_MS, () => {
+      if (this.active === 0) this.h2.close();
+    });
+    // an idle pooled session must not keep the process alive
+    this.h2.unref();
+  }
+
+  /** Streams this session may carry now: the server's SETTINGS_MAX_CONCURRENT_STREAMS once proven. */
+  capacity(): number {
+    if (!this.proven) return 1;
+    return Math.min(this.h2.remoteSettings.maxConcurrentStreams ?? 100, MAX_STREAMS);
+  }
+
+  post(path: string, headers: Record<string, string>, body: string): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const req = this.h2.request({ ':method': 'POST', ':path': path, 'content-type': 'application/json', ...headers });
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.close(http2.constants.NGHTTP2_CANCEL));
+      let head: IncomingHttpHeaders | undefined;
+      const chunks: Buffer[] = [];
+      req.on('response', (h) => {
+        head = h;
+      });
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve({ status: Number(head?.[':status'] ?? 0), headers: head ?? {}, body: Buffer.concat(chunks).toString() }));
+      req.on('error', reject);
+      // a stream reset or timed out before its end (a no-op once resolved)
+      req.on('close', () => reject(new Error(`stream closed before the answer (code ${req.rstCode})`)));
+      req.end(body);
+    });
+  }
+}
+
+/**
+ * The sessions to one APNs host with one CA, kept open and shared by every send: each carries as
+ * many concurrent streams as the server allows, and another is opened (up to MAX_SESSIONS) only
+ * when every open one is proven and full.
+ */
+class SessionPool {
+  private sessions: Session[] = [];
+  private waiting: (() => void)[] = [];
+
+  constructor(
+    private origin: string,
+    private ca: string | undefined,
+  ) {}
+
+  async exchange(path: string, headers: Record<string, string>, body: string): Promise<Reply> {
+    const s = await this.acquire();
+    try {
+      const r = await s.post(path, headers, body);
+      // any answer but a 403 means APNs took the provider token: the session may carry more streams
+      if (r.status !== 403 && !s.proven) {
+        s.proven = true;
+        this.wakeAll();
+      }
+      // IdleTimeout (§1.6): this connection is done, the retry goes on a new one
+      if (r.status === 400 && reasonOf(r) === 'IdleTimeout') s.h2.close();
+      return r;
+    } finally {
+      s.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async acquire(): Promise<Session> {
+    for (;;) {
+      const free = this.sessions.find((s) => !s.gone && s.active < s.capacity());
+      if (free) {
+        free.active++;
+        return free;
+      }
+      if (this.sessions.length < MAX_SESSIONS && this.sessions.every((s) => s.proven)) {
+        const s = new Session(this.origin, this.ca, (g) => {
+          this.sessions = this.sessions.filter((x) => x !== g);
+          this.wakeAll();
+        });
+        this.sessions.push(s);
+        s.active++;
+        return s;
+      }
+      await new Promise<void>((r) => this.waiting.push(r));
+    }
+  }
+
+  private wakeAll(): void {
+    const w = this.waiting;
+    this.waiting = [];
+    for (const f of w) f();
+  }
+}
+
+const pools = new Map<string, SessionPool>();
+
+function poolFor(c: ApnsConfig): SessionPool {
+  const origin = new URL(c.baseUrl ?? (c.production ? HOSTS.production : HOSTS.sandbox)).origin;
+  const key = `${origin} ${c.caCertificate ? crypto.createHash('sha256').update(c.caCertificate).digest('hex') : ''}`;
+  let p = pools.get(key);
+  if (!p) {
+    p = new SessionPool(origin, c.caCertificate);
+    pools.set(key, p);
+  }
+  return p;
+}
+
+// ---- requests ----
+
+/** A notification ready to post: its headers and JSON body, or why it cannot be sent. */
+type Built = { headers: Record<string, string>; body: string } | { failed: { code: number; info: string } };
+
+/** The TaskId when it fits apns-collapse-id's 64 bytes (§1.3), else its SHA-256 in hex (64 characters). */
+export function collapseIdOf(taskId: string): string {
+  return Buffer.byteLength(taskId) <= MAX_COLLAPSE_ID ? taskId : crypto.createHash('sha256').update(taskId).digest('hex');
+}
+
+/**
+ * The badge: BadgeSetNum wins over BadgeAddNum (reference §3.2). An "add" is BadgeAddNum, or 1 when
+ * ApnsInfo.BadgeMode is 0 ("count"); BadgeMode 1 or absent (the batch and all-users default,
+ * §3.4) counts nothing. APNs only sets absolute numbers and Herald does not know a device's current
+ * count, so an add sends no `badge`: the increment goes beside `aps` as `badgeAdd`, with
+ * mutable-content, for the app's notification service extension to add to the count it keeps.
+ */
+function badgeOf(info: OfflinePushInfo, a: ApnsOptions): { set?: number; add?: number } {
+  if (typeof info.BadgeSetNum === 'number') return { set: info.BadgeSetNum };
+  const add = info.BadgeAddNum ?? (a.BadgeMode === 0 ? 1 : 0);
+  return add > 0 ? { add } : {};
+}
+
+/**
+ * The request for one device language (§1.3, §1.4). `voip`: a PushKit push to the VoIP token;
+ * `recall`: a recall's overwrite, always a visible alert.
+ */
+function build(c: ApnsConfig, message: VendorMessage, locale: string | null, mode: 'alert' | 'voip' | 'recall'): Built {
+  const m = message.render(locale);
+  const a: ApnsOptions = m.info.ApnsInfo ?? {};
+  const silent = mode === 'alert' && a.ContentAvailable === 1;
+  const aps: Record<string, unknown> = {};
+  const custom: Record<string, unknown> = { id: message.taskId };
+  if (m.ext !== undefined) custom.ext = m.ext;
+  let title = '';
+  let body = '';
+  if (silent) {
+    // a background push carries content-available alone: no alert, sound or badge (§1.4)
+    aps['content-available'] = 1;
+  } else {
+    // ApnsInfo.Title replaces the push's Title (reference §3.4), not a title in the device's language
+    title = a.Title !== undefined && m.title === (m.info.Title ?? '') ? a.Title : m.title;
+    body = m.desc;
+    if (mode === 'recall' && !title && !body) body = WITHDRAWN;
+    const badge = badgeOf(m.info, a);
+    if (badge.set !== undefined) aps.badge = badge.set;
+    if (badge.add !== undefined) custom.badgeAdd = badge.add;
+    if (a.Sound) aps.sound = a.Sound;
+    if (a.InterruptionLevel) aps['interruption-level'] = a.InterruptionLevel;
+    // an image is fetched by the app's notification service extension: APNs has no image key (§1.4)
+    if (a.Image) custom.image = a.Image;
+    if (a.MutableContent === 1 || a.Image || badge.add !== undefined) aps['mutable-content'] = 1;
+  }
+  const alert = (text: string): Record<string, unknown> => ({ ...(title ? { title } : {}), ...(a.SubTitle && !silent ? { subtitle: a.SubTitle } : {}), body: text });
+  const json = (text: string) => JSON.stringify({ aps: silent ? aps : { alert: alert(text), ...aps }, ...custom });
+  const limit = mode === 'voip' ? MAX_VOIP_PAYLOAD : MAX_PAYLOAD;
+  let payload = json(body);
+  if (Buffer.byteLength(payload) > limit && !silent) {
+    // Too big: the body text is cut, Tencent's way (limit − 3 UTF-16 units plus "...", reference
+    // §2.8), to the longest length that fits; title, Ext and the keys are kept as given.
+    let lo = 0;
+    let hi = body.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (Buffer.byteLength(json(truncateUtf16(body, mid + 3))) <= limit) lo = mid;
+      else hi = mid - 1;
+    }
+    payload = json(truncateUtf16(body, lo + 3));
+  }
+  const size = Buffer.byteLength(payload);
+  if (size > limit) return { failed: { code: 413, info: `PayloadTooLarge: ${size} bytes over APNs' ${limit} even with the body text cut; shorten Title or Ext` } };
+  const topic = mode === 'voip' ? (c.voipTopic ?? `${c.bundleId}.voip`) : c.bundleId;
+  const headers: Record<string, string> = {
+    'apns-topic': topic,
+    'apns-push-type': mode === 'voip' ? 'voip' : silent ? 'background' : 'alert',
+    // 10 must alert; content-available alone must go at 5 (§1.3)
+    'apns-priority': silent ? '5' : '10',
+    'apns-expiration': String(Math.max(0, Math.floor(message.expiresAt / 1000))),
+    // the same collapse id replaces the shown notification: what a recall relies on (§1.7)
+    'apns-collapse-id': collapseIdOf(message.taskId),
+  };
+  return { headers, body: payload };
+}
+
+function reasonOf(r: Reply): string {
+  try {
+    return String((JSON.parse(r.body) as { reason?: unknown }).reason ?? '');
+  } catch {
+    return '';
+  }
+}
+
+const tokens = new ProviderTokens();
+
+/** Classifies APNs' answer (§1.6). */
+function answer(c: ApnsConfig, jwt: string, r: Reply, registrationId: string, voip: boolean): Answer<VendorResult> {
+  if (r.status === 200) return { done: { registrationId, outcome: 'sent' } };
+  const reason = reasonOf(r) || `HTTP ${r.status}`;
+  const failed = (info: string): Answer<VendorResult> => ({ done: { registrationId, outcome: 'failed', code: r.status, info } });
+  // 410: the token is gone for good; 400 BadDeviceToken / DeviceTokenNotForTopic: it never was this app's
+  if (r.status === 410 || (r.status === 400 && (reason === 'BadDeviceToken' || reason === 'DeviceTokenNotForTopic'))) {
+    const ts = (JSON.parse(r.body || '{}') as { timestamp?: number }).timestamp;
+    const info = `${voip ? 'VoIP token ' : ''}${reason}${typeof ts === 'number' ? ` (invalid since ${new Date(ts).toISOString()})` : ''}`;
+    return { done: { registrationId, outcome: 'dead', code: r.status, info, ...(voip ? { voip: true } : {}) } };
+  }
+  if (r.status === 403 && reason === 'ExpiredProviderToken') return { auth: `403 ${reason}` };
+  if (r.status === 403) {
+    // InvalidProviderToken, MissingProviderToken, BadCertificate…, Forbidden: the certificate needs the operator
+    tokens.forget(c, jwt);
+    return failed(`${reason}: check the certificate's keyId, teamId, privateKey and production`);
+  }
+  if (r.status === 429 && reason === 'TooManyProviderTokenUpdates') return failed(reason);
+  if ((r.status === 400 && reason === 'IdleTimeout') || r.status === 429 || r.status === 500 || r.status === 503) {
+    return { later: `${r.status} ${reason}`, retryAfter: typeof r.headers['retry-after'] === 'string' ? r.headers['retry-after'] : null };
+  }
+  return failed(reason);
+}
+
+async function post(c: ApnsConfig, pool: SessionPool, token: string, built: Extract<Built, { body: string }>, registrationId: string, voip: boolean): Promise<VendorResult> {
+  let jwt = '';
+  return withRetries<VendorResult>(
+    async (fresh) => {
+      jwt = tokens.get(c, fresh ? jwt : undefined);
+      const r = await pool.exchange(`/3/device/${encodeURIComponent(token)}`, { ...built.headers, authorization: `bearer ${jwt}` }, built.body);
+      return answer(c, jwt, r, registrationId, voip);
+    },
+    (info, code) => ({ registrationId, outcome: 'failed', code, info }),
+  );
+}
+
+/** Sends to every target at once; the pool holds each request until its session has a free stream. */
+async function sendAll(config: Record<string, unknown>, message: VendorMessage, targets: readonly VendorTarget[], recall: boolean): Promise<VendorResult[]> {
+  const c = config as unknown as ApnsConfig;
+  try {
+    tokens.get(c);
+  } catch (err) {
+    // a key that cannot sign: no request could succeed
+    return targets.map((t) => ({ registrationId: t.registrationId, outcome: 'failed', code: 0, info: `APNs privateKey cannot sign ES256: ${(err as Error).message}` }));
+  }
+  const pool = poolFor(c);
+  const cache = new Map<string, Built>();
+  const isVoip = !recall && message.render(null).info.ApnsInfo?.IsVoipPush === 1;
+  return Promise.all(
+    targets.map((t) => {
+      // IsVoipPush goes to the PushKit token; without one it falls back to a normal alert (reference §3.4)
+      const voip = isVoip && !!t.voipToken;
+      const token = voip ? t.voipToken! : t.token;
+      if (!token) return { registrationId: t.registrationId, outcome: 'failed', code: LossReason.noToken.code, info: 'the device registered only a VoIP token, and this is not a VoIP push' };
+      const mode = recall ? 'recall' : voip ? 'voip' : 'alert';
+      const key = `${mode} ${message.variant(t.locale)}`;
+      let built = cache.get(key);
+      if (!built) {
+        built = build(c, message, t.locale, mode);
+        cache.set(key, built);
+      }
+      if ('failed' in built) return { registrationId: t.registrationId, outcome: 'failed', ...built.failed };
+      return post(c, pool, token, built, t.registrationId, voip);
+    }),
+  ) as Promise<VendorResult[]>;
+}
+
+/**
+ * Apple Push Notification service, HTTP/2 provider API with token (JWT) auth: one request per
+ * device over pooled, multiplexed sessions.
+ */
+export const apnsAdapter: VendorAdapter = {
+  send: (config, message, targets) => sendAll(config, message, targets, false),
+  /**
+   * APNs has no API to delete a notification (§1.7): a recall posts the replacement (or a neutral
+   * "withdrawn" text) with the same apns-collapse-id, which replaces the one shown on the device.
+   */
+  async recall(config, { message, targets }) {
+    await sendAll(config, message, targets, true);
+  },
+};
