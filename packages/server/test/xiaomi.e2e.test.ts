@@ -61,6 +61,8 @@ for (const db of await testDatabases()) {
       const r = await call('batch', pushBody([ok.registrationId, gone.registrationId]));
       const got = await eventually(async () => emu.received.find((x) => x.fields['extra.callback.param'] === r.TaskId));
       assert.match(got.fields['extra.callback']!, new RegExp(`^${h.url}/v1/receipts/xiaomi/${app.sdkAppId}/\\d+/[\\w-]+$`));
+      const [cert] = (await call('get_certificates', {})).Certificates;
+      assert.equal(got.fields['extra.callback'], cert.ReceiptUrl, 'the URL get_certificates shows, for vendors configured in their console');
       const statuses = await emu.deliverReceipts();
       assert.ok(statuses.length >= 1 && statuses.every((x) => x === 200), String(statuses));
       await h.herald.flush();

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { genUserSig } from '../auth/usersig.js';
 import { loadConfig } from '../config.js';
 import { startHerald } from '../herald.js';
@@ -10,6 +10,8 @@ import { apps, certificates, openStore } from '../store/index.js';
 import { callAdmin } from './admin-request.js';
 import { firstStartBanner } from './banner.js';
 import { listenAsDevice } from './device-listen.js';
+import { emulate } from './emulate.js';
+import { HeraldClient, type Platform, type Vendor } from '@herald/client';
 
 function int(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
@@ -159,6 +161,46 @@ device
   .option('--json', 'print each message as one JSON line')
   .action(async (o: { sdkappid: number; appkey: string; user?: string; server: string; state?: string; locale?: string; json?: boolean }) => {
     await listenAsDevice({ ...o, state: o.state ?? `.herald-device-${o.sdkappid}${o.user ? `-${o.user}` : ''}.json` });
+  });
+
+device
+  .command('register')
+  .description('register a device with a vendor token and leave it offline, so pushes to it go through its vendor')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .requiredOption('--appkey <key>', "the app's client appKey")
+  .addOption(new Option('--vendor <vendor>', 'the channel the token belongs to').choices(['apns', 'apns-voip', 'fcm', 'huawei', 'honor', 'xiaomi', 'oppo', 'vivo', 'meizu', 'harmony', 'webpush']).makeOptionMandatory())
+  .requiredOption('--token <token>', "the vendor's device token (webpush: the subscription JSON)")
+  .option('--user <userId>', 'bind this UserID')
+  .addOption(new Option('--platform <name>', 'device platform').choices(['android', 'ios', 'harmony', 'web']).default('android'))
+  .option('--locale <tag>', 'device locale (BCP 47)')
+  .option('--server <url>', 'Herald base URL', process.env.HERALD_URL ?? 'http://127.0.0.1:8080')
+  .action(async (o: { sdkappid: number; appkey: string; vendor: Vendor; token: string; user?: string; platform: Platform; locale?: string; server: string }) => {
+    const client = new HeraldClient({
+      server: o.server,
+      sdkAppId: o.sdkappid,
+      appKey: o.appkey,
+      device: { platform: o.platform, vendor: o.vendor, token: o.token, ...(o.locale ? { locale: o.locale } : {}) },
+    });
+    const { registrationId } = await client.registerPush();
+    if (o.user) await client.bindUser(o.user);
+    process.stdout.write(`${registrationId}\n`);
+  });
+
+program
+  .command('emulate')
+  .description("run every vendor's emulator on loopback and point the app's certificates at them; prints what each receives")
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .option('--port <n>', 'first port (the emulators take consecutive ones); 0 for any free ports', int, 9100)
+  .option('--server <url>', 'Herald base URL', process.env.HERALD_URL ?? 'http://127.0.0.1:8080')
+  .option('--identifier <id>', 'admin identifier', 'administrator')
+  .option('--key <key>', "the app's secret key (default: read from the local store)", process.env.HERALD_SECRET_KEY)
+  .action(async (o: { sdkappid: number; port: number; server: string; identifier: string; key?: string }) => {
+    const secretKey = o.key ?? (await withStore(async (s) => (await apps.findApp(s.db, o.sdkappid))?.secretKey));
+    if (!secretKey) throw new Error(`no secret key: pass --key, or run where the store of app ${o.sdkappid} is`);
+    const running = await emulate({ target: { server: o.server, sdkAppId: o.sdkappid, identifier: o.identifier, secretKey }, host: '127.0.0.1', port: o.port, out: (line) => process.stdout.write(line + '\n') });
+    const stop = () => void running.stop().finally(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { CERT_VENDORS } from '../../channels/certificates.js';
 import { saveCertificate, viewOf, type CertificateView } from '../../channels/certificate-service.js';
-import { certificates } from '../../store/index.js';
-import type { AdminCommand } from './context.js';
+import { receiptPath } from '../../channels/receipt-urls.js';
+import { certificates, type App } from '../../store/index.js';
+import type { AdminCommand, AdminDeps } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 import { parseBody } from './input.js';
 
@@ -20,7 +21,23 @@ const SetBody = z.object({
 const GetBody = z.object({ CertId: CertId.optional() });
 const DeleteBody = z.object({ CertId: CertId });
 
-const out = (v: CertificateView) => ({ CertId: v.certId, Vendor: v.vendor, Name: v.name, Config: v.config, CreateTime: Math.floor(v.createdAt / 1000), UpdateTime: Math.floor(v.updatedAt / 1000) });
+/**
+ * `ReceiptUrl`: where this certificate's vendor posts delivery receipts. Vendors that take it per
+ * message get it from Herald; for those configured in the vendor's console (Huawei, HarmonyOS),
+ * the operator enters this URL there.
+ */
+const out = (v: CertificateView, app: App, deps: AdminDeps) => {
+  const base = deps.publicUrl();
+  return {
+    CertId: v.certId,
+    Vendor: v.vendor,
+    Name: v.name,
+    Config: v.config,
+    ...(base ? { ReceiptUrl: base + receiptPath(app.secretKey, v.vendor, app.sdkAppId, v.certId) } : {}),
+    CreateTime: Math.floor(v.createdAt / 1000),
+    UpdateTime: Math.floor(v.updatedAt / 1000),
+  };
+};
 
 export const setCertificate: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
@@ -28,7 +45,7 @@ export const setCertificate: AdminCommand = {
     const b = parseBody(SetBody, body);
     const r = await saveCertificate(deps.db, caller.app.sdkAppId, { certId: b.CertId, vendor: b.Vendor as (typeof CERT_VENDORS)[number], name: b.Name, config: b.Config });
     if (!r.ok) throw new TimError(r.reason === 'not_found' ? TimCode.noSuchCertificate : TimCode.jsonParse, r.message);
-    return { CertId: r.view.certId, Certificate: out(r.view) };
+    return { CertId: r.view.certId, Certificate: out(r.view, caller.app, deps) };
   },
 };
 
@@ -39,7 +56,7 @@ export const getCertificates: AdminCommand = {
     const rows = await certificates.listCertificates(deps.db, caller.app.sdkAppId);
     const picked = b.CertId === undefined ? rows : rows.filter((r) => Number(r.cert_id) === b.CertId);
     if (b.CertId !== undefined && picked.length === 0) throw new TimError(TimCode.noSuchCertificate, `no certificate ${b.CertId}`);
-    return { Certificates: picked.map((r) => out(viewOf(r))) };
+    return { Certificates: picked.map((r) => out(viewOf(r), caller.app, deps)) };
   },
 };
 

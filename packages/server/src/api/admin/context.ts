@@ -15,6 +15,8 @@ export interface AdminDeps {
   /** When each app last recalled a push (Tencent allows one recall a second). */
   lastRecall: Map<number, number>;
   metrics: Metrics;
+  /** Where vendors reach Herald (HERALD_PUBLIC_URL, or the listening address once known). */
+  publicUrl(): string | undefined;
 }
 
 export interface AdminCommand {
