@@ -137,6 +137,14 @@ export class ApnsEmulator {
     this.failures.push({ status, reason, headers });
   }
 
+  /** APNs closes every connection with GOAWAY and a JSON reason (§1.1); providers must reconnect. */
+  goaway(reason = 'Shutdown'): void {
+    for (const s of this.sessions.keys()) {
+      s.goaway(http2.constants.NGHTTP2_NO_ERROR, 0, Buffer.from(JSON.stringify({ reason })));
+      s.close();
+    }
+  }
+
   resetCounters(): void {
     this.maxConcurrentStreams = 0;
     this.maxStreamsPerSession = 0;

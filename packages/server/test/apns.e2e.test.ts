@@ -203,5 +203,17 @@ for (const db of await testDatabases()) {
       assert.ok(emu.maxStreamsPerSession <= 8, `per session ${emu.maxStreamsPerSession} within SETTINGS_MAX_CONCURRENT_STREAMS 8`);
       assert.equal(emu.maxUnprovenStreams, 1, 'one stream until the first request with a valid token');
     });
+
+    test('after APNs closes the connection with GOAWAY, the next push opens a new session', async () => {
+      const tok = token();
+      const d = await iphone(tok);
+      const r = await call('batch', pushBody([d.registrationId]));
+      await eventually(async () => ofTask(tok, r.TaskId).length === 1);
+      const opened = emu.sessionsOpened;
+      emu.goaway();
+      const again = await call('batch', pushBody([d.registrationId]));
+      await eventually(async () => ofTask(tok, again.TaskId).length === 1);
+      assert.equal(emu.sessionsOpened, opened + 1);
+    });
   });
 }
