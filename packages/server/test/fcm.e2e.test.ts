@@ -98,5 +98,20 @@ for (const db of await testDatabases()) {
         socket.close();
       }
     });
+
+    test("over FCM's 4,096 bytes the text is cut to fit; a payload that cannot fit (a huge Ext) is a loss saying why", async () => {
+      const d = await android('tok-big');
+      await call('batch', pushBody([d.registrationId], { Title: 'Long', Desc: 'é'.repeat(5000) }));
+      const [m] = await eventually(async () => (sent('tok-big').length ? sent('tok-big') : undefined));
+      const body = (m!.message as any).notification.body as string;
+      assert.ok(body.endsWith('...') && body.length > 1000, `cut, not emptied: ${body.length}`);
+      assert.ok(Buffer.byteLength(JSON.stringify({ message: m!.message })) <= 4096);
+      const r = await call('batch', pushBody([d.registrationId], { Title: 'Ext', Desc: 'x', Ext: 'e'.repeat(5000) }));
+      await eventually(async () => (await losses(r.TaskId)).length === 1);
+      const [l] = await losses(r.TaskId);
+      assert.equal(l!.code, 400);
+      assert.match(l!.reason, /over FCM's 4096 bytes/);
+      assert.equal(sent('tok-big').length, 1, 'nothing sent that FCM would refuse');
+    });
   });
 }

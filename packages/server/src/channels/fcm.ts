@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { withRetries } from './retry.js';
+import { fitText } from './truncate.js';
 import { AccessTokens, tokenRequest } from './access-tokens.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
@@ -26,8 +27,14 @@ function grant(c: FcmConfig): Promise<{ token: string; expiresIn: number }> {
 
 const tokenUrlOf = (c: FcmConfig) => c.tokenUrl ?? c.serviceAccount.token_uri ?? GOOGLE_TOKEN_URL;
 
-/** The FCM v1 Message for one device (§2.3): notification, data (strings only), android options. */
-function messageFor(message: VendorMessage, t: VendorTarget, ttl: number): Record<string, unknown> {
+/** FCM's limit on a message's payload (vendor-protocols.md §2.5). */
+const MAX_PAYLOAD = 4096;
+
+/**
+ * The FCM v1 Message for one device (§2.3): notification, data (strings only), android options.
+ * Over 4,096 bytes the body text is cut to fit; null when the rest alone is too big.
+ */
+function messageFor(message: VendorMessage, t: VendorTarget, ttl: number): string | null {
   const m = message.render(t.locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
   const data: Record<string, string> = { id: message.taskId };
@@ -37,12 +44,8 @@ function messageFor(message: VendorMessage, t: VendorTarget, ttl: number): Recor
   if (typeof a.Sound === 'string' && a.Sound) notification.sound = a.Sound;
   if (typeof a.GoogleImage === 'string' && a.GoogleImage) notification.image = a.GoogleImage;
   if (typeof m.info.BadgeSetNum === 'number') notification.notification_count = m.info.BadgeSetNum;
-  return {
-    token: t.token,
-    notification: { title: m.title, body: m.desc },
-    data,
-    android: { ttl: `${ttl}s`, priority: a.GooglePriority === 'high' ? 'HIGH' : 'NORMAL', notification },
-  };
+  const android = { ttl: `${ttl}s`, priority: a.GooglePriority === 'high' ? 'HIGH' : 'NORMAL', notification };
+  return fitText(m.desc, MAX_PAYLOAD, (body) => JSON.stringify({ message: { token: t.token, notification: { title: m.title, body }, data, android } }));
 }
 
 const tokens = new AccessTokens();
@@ -63,15 +66,16 @@ export const fcmAdapter: VendorAdapter = {
   },
 };
 
-async function sendOne(c: FcmConfig, url: string, msg: Record<string, unknown>, registrationId: string): Promise<VendorResult> {
+async function sendOne(c: FcmConfig, url: string, body: string | null, registrationId: string): Promise<VendorResult> {
+  if (body === null) return { registrationId, outcome: 'failed', code: 400, info: `payload over FCM's ${MAX_PAYLOAD} bytes even with the text cut; shorten Title or Ext` };
   return withRetries<VendorResult>(
     async (fresh) => {
       const token = await tokens.get(`${tokenUrlOf(c)} ${c.serviceAccount.client_email}`, fresh, () => grant(c));
-      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: msg }) });
+      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
       if (res.ok) return { done: { registrationId, outcome: 'sent' } };
-      const body = (await res.json().catch(() => ({}))) as { error?: { message?: string; details?: { errorCode?: string }[] } };
-      const errorCode = body.error?.details?.find((d) => d.errorCode)?.errorCode ?? '';
-      const info = `${errorCode || res.status} ${body.error?.message ?? ''}`.trim();
+      const answer = (await res.json().catch(() => ({}))) as { error?: { message?: string; details?: { errorCode?: string }[] } };
+      const errorCode = answer.error?.details?.find((d) => d.errorCode)?.errorCode ?? '';
+      const info = `${errorCode || res.status} ${answer.error?.message ?? ''}`.trim();
       // §2.4: UNREGISTERED drops the token; SENDER_ID_MISMATCH means it belongs to another project
       if (errorCode === 'UNREGISTERED' || errorCode === 'SENDER_ID_MISMATCH' || res.status === 404) return { done: { registrationId, outcome: 'dead', code: res.status, info } };
       // the access token expired or was revoked: get a new one and retry once

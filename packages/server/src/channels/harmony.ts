@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { VendorAdapter, VendorMessage } from './vendor.js';
 import { AccessTokens } from './access-tokens.js';
-import { truncateUtf16 } from './truncate.js';
+import { fitText } from './truncate.js';
 import { HUAWEI_MAX_TOKENS, HUAWEI_PUSH_HOST, huaweiAnswer, huaweiReceipts, retried, sendByLanguage, ttlOf } from './huawei.js';
 import { heraldPayload, notifyIdOf } from './china-vendors.js';
 
@@ -67,9 +67,9 @@ function requestFor(message: VendorMessage, locale: string | null, tokenList: st
   if (typeof m.info.BadgeSetNum === 'number') notification.badge = { setNum: Math.min(99, m.info.BadgeSetNum) };
   else if (typeof m.info.BadgeAddNum === 'number') notification.badge = { addNum: m.info.BadgeAddNum };
   const request = { payload: { notification }, pushOptions: { ttl: ttlOf(message), biTag: message.taskId }, target: { token: [] as string[] } };
-  const excess = Buffer.byteLength(JSON.stringify(request)) - BODY_BYTES;
-  // every UTF-16 unit cut takes at least one byte, and "..." adds three
-  if (excess > 0) notification.body = truncateUtf16(m.desc, Math.max(3, m.desc.length - excess - 3));
+  // the limit excludes the tokens (§0)
+  const fitted = fitText(m.desc, BODY_BYTES, (body) => JSON.stringify({ ...request, payload: { notification: { ...notification, body } } }));
+  if (fitted !== null) notification.body = (JSON.parse(fitted) as { payload: { notification: { body: string } } }).payload.notification.body;
   request.target.token = tokenList;
   return request;
 }
