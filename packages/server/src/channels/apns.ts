@@ -5,7 +5,7 @@ import type { ApnsInfo, OfflinePushInfo } from '../dispatch/offline-push-info.js
 import type { z } from 'zod';
 import { LossReason } from '../stats/loss-reasons.js';
 import { withRetries, type Answer } from './retry.js';
-import { truncateUtf16 } from './truncate.js';
+import { fitText } from './truncate.js';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 
 /** Apple's provider API hosts (vendor-protocols.md §1.1). */
@@ -165,7 +165,7 @@ class SessionPool {
         this.wakeAll();
       }
       // IdleTimeout (§1.6): this connection is done, the retry goes on a new one
-      if (r.status === 400 && reasonOf(r) === 'IdleTimeout') s.h2.close();
+      if (r.status === 400 && errorOf(r).reason === 'IdleTimeout') s.h2.close();
       return r;
     } finally {
       s.active--;
@@ -269,21 +269,10 @@ function build(c: ApnsConfig, message: VendorMessage, locale: string | null, mod
   const alert = (text: string): Record<string, unknown> => ({ ...(title ? { title } : {}), ...(a.SubTitle && !silent ? { subtitle: a.SubTitle } : {}), body: text });
   const json = (text: string) => JSON.stringify({ aps: silent ? aps : { alert: alert(text), ...aps }, ...custom });
   const limit = mode === 'voip' ? MAX_VOIP_PAYLOAD : MAX_PAYLOAD;
-  let payload = json(body);
-  if (Buffer.byteLength(payload) > limit && !silent) {
-    // Too big: the body text is cut, Tencent's way (limit − 3 UTF-16 units plus "...", reference
-    // §2.8), to the longest length that fits; title, Ext and the keys are kept as given.
-    let lo = 0;
-    let hi = body.length - 1;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (Buffer.byteLength(json(truncateUtf16(body, mid + 3))) <= limit) lo = mid;
-      else hi = mid - 1;
-    }
-    payload = json(truncateUtf16(body, lo + 3));
-  }
-  const size = Buffer.byteLength(payload);
-  if (size > limit) return { failed: { code: 413, info: `PayloadTooLarge: ${size} bytes over APNs' ${limit} even with the body text cut; shorten Title or Ext` } };
+  // Too big: the body text is cut, Tencent's way (limit − 3 UTF-16 units plus "...", reference
+  // §2.8), to the longest length that fits; title, Ext and the keys are kept as given.
+  const payload = fitText(body, limit, json);
+  if (payload === null) return { failed: { code: 413, info: `PayloadTooLarge: ${Buffer.byteLength(json(''))} bytes, over APNs' ${limit} even without the body text; shorten Title or Ext` } };
   const topic = mode === 'voip' ? (c.voipTopic ?? `${c.bundleId}.voip`) : c.bundleId;
   const headers: Record<string, string> = {
     'apns-topic': topic,
@@ -297,11 +286,13 @@ function build(c: ApnsConfig, message: VendorMessage, locale: string | null, mod
   return { headers, body: payload };
 }
 
-function reasonOf(r: Reply): string {
+/** An error answer's `{reason, timestamp}` (§1.6); empty when the body is not that. */
+function errorOf(r: Reply): { reason: string; timestamp?: number } {
   try {
-    return String((JSON.parse(r.body) as { reason?: unknown }).reason ?? '');
+    const b = JSON.parse(r.body) as { reason?: unknown; timestamp?: unknown };
+    return { reason: typeof b.reason === 'string' ? b.reason : '', ...(typeof b.timestamp === 'number' && Math.abs(b.timestamp) < 8.64e15 ? { timestamp: b.timestamp } : {}) };
   } catch {
-    return '';
+    return { reason: '' };
   }
 }
 
@@ -310,12 +301,12 @@ const tokens = new ProviderTokens();
 /** Classifies APNs' answer (§1.6). */
 function answer(c: ApnsConfig, jwt: string, r: Reply, registrationId: string, voip: boolean): Answer<VendorResult> {
   if (r.status === 200) return { done: { registrationId, outcome: 'sent' } };
-  const reason = reasonOf(r) || `HTTP ${r.status}`;
+  const e = errorOf(r);
+  const reason = e.reason || `HTTP ${r.status}`;
   const failed = (info: string): Answer<VendorResult> => ({ done: { registrationId, outcome: 'failed', code: r.status, info } });
   // 410: the token is gone for good; 400 BadDeviceToken / DeviceTokenNotForTopic: it never was this app's
   if (r.status === 410 || (r.status === 400 && (reason === 'BadDeviceToken' || reason === 'DeviceTokenNotForTopic'))) {
-    const ts = (JSON.parse(r.body || '{}') as { timestamp?: number }).timestamp;
-    const info = `${voip ? 'VoIP token ' : ''}${reason}${typeof ts === 'number' ? ` (invalid since ${new Date(ts).toISOString()})` : ''}`;
+    const info = `${voip ? 'VoIP token ' : ''}${reason}${e.timestamp !== undefined ? ` (invalid since ${new Date(e.timestamp).toISOString()})` : ''}`;
     return { done: { registrationId, outcome: 'dead', code: r.status, info, ...(voip ? { voip: true } : {}) } };
   }
   if (r.status === 403 && reason === 'ExpiredProviderToken') return { auth: `403 ${reason}` };
