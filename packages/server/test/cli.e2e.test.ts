@@ -160,4 +160,42 @@ describe('herald CLI', () => {
       fs.rmSync(data, { recursive: true, force: true });
     }
   });
+
+  test('emulate points every vendor certificate at an emulator; an offline device registered with device register gets a push there', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-emulate-'));
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const startEnv = { HERALD_DATA_DIR: data, HERALD_PORT: port, HERALD_HOST: '127.0.0.1' };
+    const server = herald(['start'], startEnv);
+    let emulators: ChildProcess | undefined;
+    try {
+      const banner = await waitForOutput(server, /curl -s -X POST[\s\S]*-d '/);
+      const sdkAppId = banner.match(/SDKAppID\s+(\d+)/)![1]!;
+      const appKey = banner.match(/client appKey\s+([0-9a-f]+)/)![1]!;
+      const url = `http://127.0.0.1:${port}`;
+      // the secret key is read from the local store, as in the quick start
+      emulators = herald(['emulate', '--server', url, '--sdkappid', sdkAppId, '--port', '0'], startEnv);
+      const table = await waitForOutput(emulators, /waiting for pushes/);
+      for (const v of ['apns', 'fcm', 'huawei', 'honor', 'harmony', 'xiaomi', 'oppo', 'vivo', 'meizu', 'webpush']) assert.match(table, new RegExp(`^${v}\\s+https?://127\\.0\\.0\\.1:\\d+\\s+certificate \\d+`, 'm'));
+
+      const token = table.match(/e\.g\. ([0-9a-f]{64})/)![1]!;
+      const reg = await run(['device', 'register', '--server', url, '--sdkappid', sdkAppId, '--appkey', appKey, '--vendor', 'apns', '--platform', 'ios', '--token', token, '--user', 'bob'], startEnv);
+      assert.equal(reg.code, 0, reg.stderr);
+      assert.match(reg.stdout.trim(), /^\S+$/, 'prints the RegistrationID');
+      const arrived = waitForOutput(emulators, /apns received .*Offline hello/);
+      const push = await run(['push', '--server', url, '--sdkappid', sdkAppId, '--to', 'bob', '--title', 'Offline hello', '--desc', 'through APNs'], startEnv);
+      assert.equal(JSON.parse(push.stdout).ActionStatus, 'OK', push.stdout + push.stderr);
+      const line = (await arrived).split('\n').find((l) => /apns received/.test(l))!;
+      assert.match(line, new RegExp(token));
+
+      // a second run replaces the certificates rather than adding more (a device uses its vendor's only one)
+      await stop(emulators);
+      emulators = herald(['emulate', '--server', url, '--sdkappid', sdkAppId, '--port', '0'], startEnv);
+      const again = await waitForOutput(emulators, /waiting for pushes/);
+      assert.equal(again.match(/^apns\s+\S+\s+certificate (\d+)/m)![1], table.match(/^apns\s+\S+\s+certificate (\d+)/m)![1]);
+    } finally {
+      if (emulators) await stop(emulators);
+      await stop(server);
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { FcmEmulator, HarmonyEmulator, HonorEmulator, HuaweiEmulator, WebPushEmulator, XiaomiEmulator } from '@herald/emulators';
+import { ApnsEmulator, FcmEmulator, HarmonyEmulator, HonorEmulator, HuaweiEmulator, MeizuEmulator, OppoEmulator, VivoEmulator, WebPushEmulator, XiaomiEmulator } from '@herald/emulators';
 import type { CertVendor } from '../channels/certificates.js';
 import { callAdmin, type AdminTarget } from './admin-request.js';
 
@@ -19,6 +19,12 @@ type Starter = (port: number) => Promise<Running>;
 
 /** Every vendor with an emulator: started on consecutive ports from the first one given. */
 const STARTERS: Starter[] = [
+  async (port) => {
+    const e = new ApnsEmulator();
+    const base = await e.start(port);
+    // HTTP/2 over TLS with a certificate made at start: Herald trusts it through caCertificate
+    return { vendor: 'apns', base, config: { ...e.app('com.example.demo'), production: false, baseUrl: base, caCertificate: e.caCertificate }, received: () => e.received, stop: () => e.stop(), hint: `a device token is 64 hex digits, e.g. ${ApnsEmulator.deviceToken()}` };
+  },
   async (port) => {
     const e = new FcmEmulator();
     const base = await e.start(port);
@@ -44,6 +50,21 @@ const STARTERS: Starter[] = [
     const e = new XiaomiEmulator();
     const base = await e.start(port);
     return { vendor: 'xiaomi', base, config: { ...e.app('com.example.demo'), baseUrl: base }, received: () => e.received, stop: () => e.stop(), hint: 'any string is a valid regId' };
+  },
+  async (port) => {
+    const e = new OppoEmulator();
+    const base = await e.start(port);
+    return { vendor: 'oppo', base, config: { ...e.app(), baseUrl: base }, received: () => e.received, stop: () => e.stop(), hint: 'any string is a valid registration_id' };
+  },
+  async (port) => {
+    const e = new VivoEmulator();
+    const base = await e.start(port);
+    return { vendor: 'vivo', base, config: { ...e.app(), baseUrl: base }, received: () => e.received, stop: () => e.stop(), hint: 'any string is a valid regId' };
+  },
+  async (port) => {
+    const e = new MeizuEmulator();
+    const base = await e.start(port);
+    return { vendor: 'meizu', base, config: { ...e.app(), baseUrl: base }, received: () => e.received, stop: () => e.stop(), hint: 'any string is a valid pushId' };
   },
   async (port) => {
     const e = new WebPushEmulator();
