@@ -122,6 +122,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     revoke: { db, router: lateRouter, offline },
     lastRecall: new Map(),
     metrics,
+    publicUrl: () => publicUrl,
   };
   const runner = new TaskRunner({
     db,
