@@ -33,10 +33,12 @@ async function run(args: string[], env: Record<string, string>): Promise<Run> {
 }
 
 /** Resolves with the output so far once `pattern` appears in stdout. */
-function waitForOutput(p: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+function waitForOutput(p: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const t = setTimeout(() => reject(new Error(`no ${pattern} in output: ${out}`)), timeoutMs);
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    const t = setTimeout(() => reject(new Error(`no ${pattern} in output: ${out} (stderr: ${err.slice(-2000)})`)), timeoutMs);
     p.stdout!.on('data', (d) => {
       out += d;
       if (pattern.test(out)) {
