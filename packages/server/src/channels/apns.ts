@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { LossReason } from '../stats/loss-reasons.js';
 import { withRetries, type Answer } from './retry.js';
 import { fitText } from './truncate.js';
+import { Semaphore } from '../util/semaphore.js';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 
 /** Apple's provider API hosts (vendor-protocols.md §1.1). */
@@ -36,6 +37,8 @@ interface ApnsConfig {
   voipTopic?: string;
   baseUrl?: string;
   caCertificate?: string;
+  /** Requests in flight at once for this certificate, over every session; absent, as many as the sessions carry. */
+  maxStreams?: number;
 }
 
 type ApnsOptions = z.infer<typeof ApnsInfo>;
@@ -80,7 +83,13 @@ export class ProviderTokens {
 }
 
 /** Per team and key id, and the key itself, so a certificate given a new key does not keep the old key's token. */
-const keyOf = (c: Pick<ApnsConfig, 'keyId' | 'teamId' | 'privateKey'>) => `${c.teamId} ${c.keyId} ${crypto.createHash('sha256').update(c.privateKey).digest('hex')}`;
+const keyOf = (c: Pick<ApnsConfig, 'keyId' | 'teamId' | 'privateKey'>): string => {
+  // every request asks; hashing the key once per config object (one per send) is enough
+  let k = keysOf.get(c);
+  if (k === undefined) keysOf.set(c, (k = `${c.teamId} ${c.keyId} ${crypto.createHash('sha256').update(c.privateKey).digest('hex')}`));
+  return k;
+};
+const keysOf = new WeakMap<object, string>();
 
 // ---- HTTP/2 sessions (§1.1) ----
 
@@ -322,12 +331,32 @@ function answer(c: ApnsConfig, jwt: string, r: Reply, registrationId: string, vo
   return failed(reason);
 }
 
-async function post(c: ApnsConfig, pool: SessionPool, token: string, built: Extract<Built, { body: string }>, registrationId: string, voip: boolean): Promise<VendorResult> {
+type Exchange = SessionPool['exchange'];
+
+/** Caps of certificates that set maxStreams, per key, bundle and cap. */
+const streamCaps = new Map<string, Semaphore>();
+
+/**
+ * How this certificate's requests reach APNs: straight to the pool, or, with `maxStreams`, through
+ * a cap on its streams in flight (the certificate's `limits.concurrency` counts adapter calls, and
+ * one call sends all its devices at once).
+ */
+function exchangeFor(c: ApnsConfig, pool: SessionPool): Exchange {
+  const max = c.maxStreams;
+  if (!max) return (path, headers, body) => pool.exchange(path, headers, body);
+  const key = `${keyOf(c)} ${c.bundleId} ${c.baseUrl ?? c.production} ${max}`;
+  let cap = streamCaps.get(key);
+  if (!cap) streamCaps.set(key, (cap = new Semaphore(max)));
+  const held = cap;
+  return (path, headers, body) => held.run(() => pool.exchange(path, headers, body));
+}
+
+async function post(c: ApnsConfig, exchange: Exchange, token: string, built: Extract<Built, { body: string }>, registrationId: string, voip: boolean): Promise<VendorResult> {
   let jwt = '';
   return withRetries<VendorResult>(
     async (fresh) => {
       jwt = tokens.get(c, fresh ? jwt : undefined);
-      const r = await pool.exchange(`/3/device/${encodeURIComponent(token)}`, { ...built.headers, authorization: `bearer ${jwt}` }, built.body);
+      const r = await exchange(`/3/device/${encodeURIComponent(token)}`, { ...built.headers, authorization: `bearer ${jwt}` }, built.body);
       return answer(c, jwt, r, registrationId, voip);
     },
     (info, code) => ({ registrationId, outcome: 'failed', code, info }),
@@ -343,7 +372,7 @@ async function sendAll(config: Record<string, unknown>, message: VendorMessage, 
     // a key that cannot sign: no request could succeed
     return targets.map((t) => ({ registrationId: t.registrationId, outcome: 'failed', code: 0, info: `APNs privateKey cannot sign ES256: ${(err as Error).message}` }));
   }
-  const pool = poolFor(c);
+  const exchange = exchangeFor(c, poolFor(c));
   const cache = new Map<string, Built>();
   const isVoip = !recall && message.render(null).info.ApnsInfo?.IsVoipPush === 1;
   return Promise.all(
@@ -360,7 +389,7 @@ async function sendAll(config: Record<string, unknown>, message: VendorMessage, 
         cache.set(key, built);
       }
       if ('failed' in built) return { registrationId: t.registrationId, outcome: 'failed', ...built.failed };
-      return post(c, pool, token, built, t.registrationId, voip);
+      return post(c, exchange, token, built, t.registrationId, voip);
     }),
   ) as Promise<VendorResult[]>;
 }

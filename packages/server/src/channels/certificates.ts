@@ -19,12 +19,14 @@ const limits = z.strictObject({ concurrency: z.number().int().min(1).max(256).op
 
 export const VendorConfig = {
   // APNs token auth: ES256 JWT from the .p8 key (§1.2)
-  apns: z.strictObject({ keyId: z.string().length(10), teamId: z.string().length(10), bundleId: text(), privateKey: pem, production: z.boolean(), voipTopic: text().optional(), baseUrl, limits, caCertificate }),
+  // maxStreams: requests in flight for this certificate over all HTTP/2 sessions (1 = one at a time)
+  apns: z.strictObject({ keyId: z.string().length(10), teamId: z.string().length(10), bundleId: text(), privateKey: pem, production: z.boolean(), voipTopic: text().optional(), baseUrl, limits, caCertificate, maxStreams: z.number().int().min(1).max(1000).optional() }),
   // FCM HTTP v1: service-account JWT bearer grant (§2.2)
   fcm: z.strictObject({
     serviceAccount: z.looseObject({ project_id: text(), client_email: text(), private_key: pem, token_uri: z.url().optional() }),
     baseUrl,
     tokenUrl: z.url().optional(),
+    caCertificate,
     limits,
   }),
   // Huawei Push Kit: OAuth client credentials (§3.1)

@@ -31,6 +31,29 @@ export const webPushAdapter: VendorAdapter = {
   },
 };
 
+/** A VAPID JWT lives 12 hours (RFC 8292 allows up to 24) and is renewed an hour before it ends. */
+const VAPID_LIFETIME_S = 12 * 3600;
+const VAPID_RENEW_S = 3600;
+
+/**
+ * VAPID Authorization headers per push service origin and key, reused until near their expiry
+ * (RFC 8292 §2: a token may be reused for its audience): signing a fresh ES256 JWT for every
+ * message cost more than encrypting it.
+ */
+const vapidHeaders = new Map<string, { authorization: string; renewAt: number }>();
+
+function vapidAuthorization(c: WebPushConfig, endpoint: string): string {
+  const audience = new URL(endpoint).origin;
+  const key = `${audience} ${c.subject} ${c.publicKey} ${c.privateKey}`;
+  const now = Math.floor(Date.now() / 1000);
+  const hit = vapidHeaders.get(key);
+  if (hit && hit.renewAt > now) return hit.authorization;
+  const authorization = webpush.getVapidHeaders(audience, c.subject, c.publicKey, c.privateKey, 'aes128gcm', now + VAPID_LIFETIME_S).Authorization;
+  if (vapidHeaders.size > 10_000) vapidHeaders.clear();
+  vapidHeaders.set(key, { authorization, renewAt: now + VAPID_LIFETIME_S - VAPID_RENEW_S });
+  return authorization;
+}
+
 function payloadFor(message: VendorMessage, t: VendorTarget): string | null {
   const m = message.render(t.locale);
   let text = JSON.stringify({ id: message.taskId, ...m });
@@ -49,7 +72,8 @@ async function sendOne(c: WebPushConfig, message: VendorMessage, t: VendorTarget
   try {
     const subscription = JSON.parse(t.token) as webpush.PushSubscription;
     details = webpush.generateRequestDetails(subscription, payload, {
-      vapidDetails: { subject: c.subject, publicKey: c.publicKey, privateKey: c.privateKey },
+      // no vapidDetails: the library would sign a new JWT per message; the signed header is kept instead
+      headers: { Authorization: vapidAuthorization(c, subscription.endpoint) },
       TTL: ttl,
       urgency: 'normal',
       // a recall or a resend replaces an undelivered copy on the push service
