@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import http from 'node:http';
-import { LoopbackEmulator } from './loopback.js';
+import { LoopbackEmulator, type EmulatorRequest, type EmulatorResponse } from './loopback.js';
 
 /**
  * Firebase Cloud Messaging HTTP v1 on loopback: the OAuth2 token endpoint of the service-account
@@ -8,6 +7,7 @@ import { LoopbackEmulator } from './loopback.js';
  * RS256 assertion against the service account's public key, its iss, scope, aud and one-hour exp,
  * the bearer token, one target per message, string-only data and the 4,096-byte payload — keeps
  * each accepted message, and answers errors in FCM's `error.details[].errorCode` shape.
+ * Served over TLS with HTTP/2 (and HTTP/1.1), as Google serves it; trust `caCertificate`.
  * Written from the reference (vendor-protocols.md §2) on node:crypto; it shares no code with Herald.
  */
 export interface FcmReceived {
@@ -26,11 +26,17 @@ const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 
 export class FcmEmulator extends LoopbackEmulator {
   readonly received: FcmReceived[] = [];
+  /** HTTP versions of the requests received, e.g. to see that sends were multiplexed over HTTP/2. */
+  readonly httpVersions = new Set<string>();
   readonly tokenRequests: number[] = [];
   private accounts = new Map<string, crypto.KeyObject>();
   private accessTokens = new Map<string, number>();
   private dead = new Set<string>();
   private failures = new Map<string, FcmFailure>();
+
+  constructor() {
+    super({ tls: true });
+  }
 
   /** A service account as the Firebase console downloads it, pointing its token_uri here. */
   serviceAccount(projectId: string): Record<string, string> {
@@ -61,18 +67,19 @@ export class FcmEmulator extends LoopbackEmulator {
     this.accessTokens.clear();
   }
 
-  private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  private json(res: EmulatorResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   }
 
-  private error(res: http.ServerResponse, status: number, canonical: string, message: string, errorCode?: string, headers: Record<string, string> = {}): void {
+  private error(res: EmulatorResponse, status: number, canonical: string, message: string, errorCode?: string, headers: Record<string, string> = {}): void {
     const details = errorCode ? [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] : [];
     this.json(res, status, { error: { code: status, message, status: canonical, details } }, headers);
   }
 
-  protected async handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> {
+  protected async handle(req: EmulatorRequest, res: EmulatorResponse, raw: Buffer): Promise<void> {
     const body = raw.toString();
+    this.httpVersions.add(req.httpVersion);
     if (req.method === 'POST' && req.url === '/token') return this.token(res, body);
     const m = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !m) return this.error(res, 404, 'NOT_FOUND', 'no such method');
@@ -103,7 +110,7 @@ export class FcmEmulator extends LoopbackEmulator {
   }
 
   /** RFC 7523 JWT bearer grant, as Google's token endpoint takes it. */
-  private token(res: http.ServerResponse, body: string): void {
+  private token(res: EmulatorResponse, body: string): void {
     this.tokenRequests.push(Date.now());
     const form = new URLSearchParams(body);
     const bad = (why: string) => this.json(res, 400, { error: 'invalid_grant', error_description: why });

@@ -1,26 +1,59 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import http2 from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import { selfSignedCertificate } from './self-signed.js';
 
-/** An emulator's HTTP server on 127.0.0.1: start, stop, and each request's whole body read first. */
+export type EmulatorRequest = http.IncomingMessage | http2.Http2ServerRequest;
+export type EmulatorResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/**
+ * An emulator's HTTP server on 127.0.0.1: start, stop, and each request's whole body read first.
+ * With `tls`, it serves HTTP/2 (and HTTP/1.1) over TLS with a certificate made at start, as
+ * vendors whose clients multiplex over HTTP/2 do; `caCertificate` is what a client trusts.
+ */
 export abstract class LoopbackEmulator {
-  /** `http://127.0.0.1:<port>` once started. */
+  /** `http://127.0.0.1:<port>` (or `https://`) once started. */
   base = '';
-  private server = http.createServer((req, res) => void this.receive(req, res));
+  /** With `tls`: the self-signed certificate the server presents, to trust as CA. */
+  caCertificate = '';
+  private server: http.Server | http2.Http2SecureServer | undefined;
+  private sockets = new Set<Socket>();
+
+  constructor(private transport: { tls?: boolean } = {}) {}
 
   async start(port = 0): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', () => resolve()));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const onRequest = (req: EmulatorRequest, res: EmulatorResponse) => void this.receive(req, res);
+    let server: http.Server | http2.Http2SecureServer;
+    if (this.transport.tls) {
+      const { key, cert } = await selfSignedCertificate();
+      this.caCertificate = cert;
+      const secure = http2.createSecureServer({ key, cert, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } }, onRequest);
+      // every connection, HTTP/2 or HTTP/1.1, so stop() can end them all
+      secure.on('secureConnection', (sock) => {
+        this.sockets.add(sock);
+        sock.on('close', () => this.sockets.delete(sock));
+      });
+      server = secure;
+    } else {
+      server = http.createServer(onRequest);
+    }
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    this.base = `${this.transport.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.base;
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+    const server = this.server;
+    if (!server) return;
+    if (server instanceof http.Server) server.closeAllConnections();
+    for (const sock of this.sockets) sock.destroy();
+    await new Promise((r) => server.close(r));
   }
 
-  protected abstract handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void | Promise<void>;
+  protected abstract handle(req: EmulatorRequest, res: EmulatorResponse, body: Buffer): void | Promise<void>;
 
-  private async receive(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async receive(req: EmulatorRequest, res: EmulatorResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     await this.handle(req, res, Buffer.concat(chunks));

@@ -21,13 +21,13 @@ for (const db of await testDatabases()) {
       await emu.start();
       h = await startTestHerald(db);
       app = await h.createApp('fcm');
-      const cert = await call('set_certificate', { Vendor: 'fcm', Name: 'firebase', Config: { serviceAccount: emu.serviceAccount('herald-test'), baseUrl: emu.base } });
+      const cert = await call('set_certificate', { Vendor: 'fcm', Name: 'firebase', Config: { serviceAccount: emu.serviceAccount('herald-test'), baseUrl: emu.base, caCertificate: emu.caCertificate } });
       assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
       certId = cert.CertId;
     });
     after(() => stopWithEmulator(h, emu));
 
-    test('an offline Android device gets an FCM v1 message: OAuth token, notification in its language, data, TTL, channel and priority', async () => {
+    test('an offline Android device gets an FCM v1 message over HTTP/2: OAuth token, notification in its language, data, TTL, channel and priority', async () => {
       const d = await android('tok-1', { locale: 'fr-FR' });
       const r = await call('batch', pushBody([d.registrationId], { Title: 'Sale', Desc: 'today', Ext: '{"page":"sale"}', BadgeSetNum: 3, MultiLanguageContent: [{ Language: 'fr', Title: 'Soldes', Desc: "aujourd'hui" }], AndroidInfo: { GoogleChannelID: 'promo', GooglePriority: 'high', Sound: 'ding' } }, { ExpireTime: 600 }));
       const [m] = await eventually(async () => (sent('tok-1').length ? sent('tok-1') : undefined));
@@ -39,6 +39,7 @@ for (const db of await testDatabases()) {
       assert.match(msg.android.ttl, /^(59\d|600)s$/);
       assert.deepEqual([msg.android.notification.channel_id, msg.android.notification.sound, msg.android.notification.notification_count], ['promo', 'ding', 3]);
       assert.equal(emu.tokenRequests.length, 1);
+      assert.deepEqual([...emu.httpVersions], ['2.0'], 'token and send over HTTP/2');
     });
 
     test('the access token is reused, and fetched again once when FCM refuses it (401)', async () => {

@@ -19,10 +19,23 @@ export class AccessTokens {
   }
 }
 
+/** How a token request goes out: fetch by default, or a vendor's HTTP/2 pool. */
+export type FormPost = (url: string, body: string) => Promise<{ status: number; text: string }>;
+
+const fetchPost: FormPost = async (url, body) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  return { status: res.status, text: await res.text() };
+};
+
 /** POSTs an OAuth token form and reads `{access_token, expires_in}` (RFC 6749 §5.1). */
-export async function tokenRequest(url: string, form: Record<string, string>, vendor: string): Promise<{ token: string; expiresIn: number }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
-  const body = (await res.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error_description?: string };
-  if (!res.ok || !body.access_token) throw new Error(`${vendor} token: ${res.status} ${body.error_description ?? ''}`);
+export async function tokenRequest(url: string, form: Record<string, string>, vendor: string, post: FormPost = fetchPost): Promise<{ token: string; expiresIn: number }> {
+  const res = await post(url, new URLSearchParams(form).toString());
+  let body: { access_token?: string; expires_in?: number; error_description?: string } = {};
+  try {
+    body = JSON.parse(res.text) as typeof body;
+  } catch {
+    // not JSON: reported below by status
+  }
+  if (res.status !== 200 || !body.access_token) throw new Error(`${vendor} token: ${res.status} ${body.error_description ?? ''}`);
   return { token: body.access_token, expiresIn: body.expires_in ?? 3600 };
 }

@@ -1,19 +1,23 @@
 import crypto from 'node:crypto';
 import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { withRetries } from './retry.js';
+import { http2Pool } from './http2-pool.js';
 import { fitText } from './truncate.js';
 import { AccessTokens, tokenRequest } from './access-tokens.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const FCM_HOST = 'https://fcm.googleapis.com';
-const CONCURRENCY = 64;
 
 interface FcmConfig {
   serviceAccount: { project_id: string; client_email: string; private_key: string; token_uri?: string };
   baseUrl?: string;
   tokenUrl?: string;
+  caCertificate?: string;
 }
+
+/** FCM over HTTP/2: many messages in flight on each connection (vendor-protocols.md §2.1). */
+const poolOf = (url: string, c: FcmConfig) => http2Pool('fcm', url, c.caCertificate);
 
 /** The OAuth2 JWT bearer grant (vendor-protocols.md §2.2): an RS256 assertion with iss, scope, aud and a one-hour exp. */
 function grant(c: FcmConfig): Promise<{ token: string; expiresIn: number }> {
@@ -22,7 +26,10 @@ function grant(c: FcmConfig): Promise<{ token: string; expiresIn: number }> {
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const unsigned = `${enc({ alg: 'RS256', typ: 'JWT' })}.${enc({ iss: c.serviceAccount.client_email, scope: SCOPE, aud, iat, exp: iat + 3600 })}`;
   const sig = crypto.sign('sha256', Buffer.from(unsigned), c.serviceAccount.private_key).toString('base64url');
-  return tokenRequest(aud, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${unsigned}.${sig}` }, 'FCM');
+  return tokenRequest(aud, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${unsigned}.${sig}` }, 'FCM', async (url, body) => {
+    const r = await poolOf(url, c).exchange(new URL(url).pathname, { 'content-type': 'application/x-www-form-urlencoded' }, body);
+    return { status: r.status, text: r.body };
+  });
 }
 
 const tokenUrlOf = (c: FcmConfig) => c.tokenUrl ?? c.serviceAccount.token_uri ?? GOOGLE_TOKEN_URL;
@@ -50,7 +57,7 @@ function messageFor(message: VendorMessage, t: VendorTarget, ttl: number): strin
 
 const tokens = new AccessTokens();
 
-/** Firebase Cloud Messaging HTTP v1, one message per device, many in flight on pooled connections. */
+/** Firebase Cloud Messaging HTTP v1, one message per device, many in flight on pooled HTTP/2 connections. */
 export const fcmAdapter: VendorAdapter = {
   // FCM has no recall (vendor-protocols.md §2.5): the replacement takes the same notification tag
   recall: (config, r) => overwriteRecall(fcmAdapter)(config, r),
@@ -58,29 +65,34 @@ export const fcmAdapter: VendorAdapter = {
     const c = config as unknown as FcmConfig;
     const url = `${c.baseUrl ?? FCM_HOST}/v1/projects/${encodeURIComponent(c.serviceAccount.project_id)}/messages:send`;
     const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
-    const out: VendorResult[] = [];
-    for (let i = 0; i < targets.length; i += CONCURRENCY) {
-      out.push(...(await Promise.all(targets.slice(i, i + CONCURRENCY).map((t) => sendOne(c, url, messageFor(message, t, ttl), t.registrationId)))));
-    }
-    return out;
+    // every device at once: the HTTP/2 pool holds what exceeds the streams FCM allows
+    return Promise.all(targets.map((t) => sendOne(c, url, messageFor(message, t, ttl), t.registrationId)));
   },
 };
 
 async function sendOne(c: FcmConfig, url: string, body: string | null, registrationId: string): Promise<VendorResult> {
   if (body === null) return { registrationId, outcome: 'failed', code: 400, info: `payload over FCM's ${MAX_PAYLOAD} bytes even with the text cut; shorten Title or Ext` };
+  const pool = poolOf(url, c);
+  const path = new URL(url).pathname;
   return withRetries<VendorResult>(
     async (fresh) => {
       const token = await tokens.get(`${tokenUrlOf(c)} ${c.serviceAccount.client_email}`, fresh, () => grant(c));
-      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
-      if (res.ok) return { done: { registrationId, outcome: 'sent' } };
-      const answer = (await res.json().catch(() => ({}))) as { error?: { message?: string; details?: { errorCode?: string }[] } };
+      const res = await pool.exchange(path, { authorization: `Bearer ${token}` }, body);
+      if (res.status === 200) return { done: { registrationId, outcome: 'sent' } };
+      let answer: { error?: { message?: string; details?: { errorCode?: string }[] } } = {};
+      try {
+        answer = JSON.parse(res.body) as typeof answer;
+      } catch {
+        // not FCM's error shape: classified by status alone
+      }
       const errorCode = answer.error?.details?.find((d) => d.errorCode)?.errorCode ?? '';
       const info = `${errorCode || res.status} ${answer.error?.message ?? ''}`.trim();
       // §2.4: UNREGISTERED drops the token; SENDER_ID_MISMATCH means it belongs to another project
       if (errorCode === 'UNREGISTERED' || errorCode === 'SENDER_ID_MISMATCH' || res.status === 404) return { done: { registrationId, outcome: 'dead', code: res.status, info } };
       // the access token expired or was revoked: get a new one and retry once
       if (res.status === 401) return { auth: info };
-      if (res.status === 429 || res.status >= 500) return { later: `${res.status} ${info}`, retryAfter: res.headers.get('retry-after') };
+      const retryAfter = res.headers['retry-after'];
+      if (res.status === 429 || res.status >= 500) return { later: `${res.status} ${info}`, retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
       return { done: { registrationId, outcome: 'failed', code: res.status, info } };
     },
     (info, code) => ({ registrationId, outcome: 'failed', code, info }),
