@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import { batchesByLanguage, overwriteRecall, resultForAll, type ReceiptEvent, type SendContext, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
 import { truncateUtf16 } from './truncate.js';
+import { notifyIdOf, untilChinaMidnight } from './china-vendors.js';
 import { withRetries } from './retry.js';
 
 const HOST = 'https://api.xmpush.xiaomi.com';
@@ -14,22 +14,13 @@ const RETRY = new Set([10001, 10002, 10003, 10027]);
 /** Daily quotas spent (§6.3, §6.4): 200001 exceed quota, 10034 too many messages today. */
 const DAILY_QUOTA = new Set([200001, 10034]);
 
-/** Xiaomi's quotas are per day in China: until the next midnight in UTC+8. */
-function untilNextChinaDay(now = Date.now()): number {
-  const day = 86_400_000;
-  const offset = 8 * 3_600_000;
-  return day - ((now + offset) % day);
-}
-
 interface XiaomiConfig {
   appSecret: string;
   packageName: string;
   baseUrl?: string;
 }
 
-/** A stable notify_id per push, so a resend or overwrite replaces the notification (0..2^31-1). */
-const notifyId = (taskId: string) => crypto.createHash('sha256').update(taskId).digest().readUInt32BE(0) & 0x7fffffff;
-
+/** notify_id (0..2^31-1) from the TaskId: a resend or overwrite replaces the notification (§6.2). */
 function form(c: XiaomiConfig, message: VendorMessage, locale: string | null, regIds: string[], ttlMs: number, ctx: SendContext): URLSearchParams {
   const m = message.render(locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
@@ -42,7 +33,7 @@ function form(c: XiaomiConfig, message: VendorMessage, locale: string | null, re
     payload: JSON.stringify({ id: message.taskId, ...(m.ext !== undefined ? { ext: m.ext } : {}) }),
     notify_type: '-1',
     time_to_live: String(ttlMs),
-    notify_id: String(notifyId(message.taskId)),
+    notify_id: String(notifyIdOf(message.taskId)),
   });
   if (typeof a.XiaoMiChannelID === 'string' && a.XiaoMiChannelID) f.set('extra.channel_id', a.XiaoMiChannelID);
   if (ctx.receiptUrl) {
@@ -105,7 +96,7 @@ async function sendBatch(c: XiaomiConfig, body: URLSearchParams, part: readonly 
       const code = Number(r.code ?? -1);
       if (RETRY.has(code)) return { later: `${code} ${r.description ?? ''}` };
       const info = r.reason ?? r.description ?? 'refused';
-      if (DAILY_QUOTA.has(code)) return { done: all({ outcome: 'failed', code, info, pauseMs: untilNextChinaDay() }) };
+      if (DAILY_QUOTA.has(code)) return { done: all({ outcome: 'failed', code, info, pauseMs: untilChinaMidnight() }) };
       // Xiaomi reports invalid regIds only through receipts (§6.3), so a refusal here clears no token.
       return { done: all({ outcome: 'failed', code, info }) };
     },
