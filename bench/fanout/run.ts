@@ -23,6 +23,7 @@ import * as model from './model.js';
 import { aims, printReport } from './report.js';
 import type { SeedInfo } from './seed.js';
 import { numberOption } from '../options.js';
+import { log, runDeadline, scratchDir } from '../work.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -60,39 +61,10 @@ if (argv.only !== undefined && argv.only !== 'herald' && argv.only !== 'bare') t
 const kinds: Kind[] = argv.only === 'herald' || argv.only === 'bare' ? [argv.only] : ['herald', 'bare'];
 
 // Per-invocation scratch (store copies, the connected devices' credentials), removed at exit.
-const workRoot = path.join(resultsDir, 'fanout-work');
-const workDir = path.join(workRoot, String(process.pid));
+const workDir = scratchDir(path.join(resultsDir, 'fanout-work'));
 const profDir = path.join(resultsDir, 'prof', 'fanout');
 
-// The whole run stops by itself: past the deadline every child is killed and the run fails.
-const overall = setTimeout(() => {
-  console.error(`bench: overall timeout of ${cfg.timeout} s reached; killing children`);
-  killAll();
-  process.exit(2);
-}, cfg.timeout * 1000);
-process.on('SIGINT', () => (killAll(), process.exit(130)));
-process.on('SIGTERM', () => (killAll(), process.exit(143)));
-process.on('exit', () => {
-  killAll();
-  fs.rmSync(workDir, { recursive: true, force: true });
-});
-
-const log = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
-
-/** Scratch folders left by runs that died (their process is gone). */
-function removeStaleWork(): void {
-  if (!fs.existsSync(workRoot)) return;
-  for (const name of fs.readdirSync(workRoot)) {
-    const pid = Number(name);
-    let alive = false;
-    try {
-      alive = Number.isInteger(pid) && pid > 0 && process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (!alive) fs.rmSync(path.join(workRoot, name), { recursive: true, force: true });
-  }
-}
+const disarm = runDeadline(cfg.timeout);
 
 const started = new Date();
 const prov = provenance();
@@ -104,8 +76,6 @@ const bareRuns: PushResult[] = [];
 let seed: SeedInfo | undefined;
 let expected: number[] = [];
 try {
-  removeStaleWork();
-  fs.mkdirSync(workDir, { recursive: true });
   if (kinds.includes('herald')) {
     // In its own process, so the overall timeout can stop it like any other child.
     const seeder = new Child('seed', path.join(here, 'seed.ts'), ['--devices', String(cfg.devices), ...(argv.reseed ? ['--reseed'] : [])], []);
@@ -169,7 +139,7 @@ fs.writeFileSync(
   JSON.stringify({ command, started: started.toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemGiB: os.totalmem() / 2 ** 30, config: cfg, seed: seedSummary, server: prov, aims: a, herald: heraldRuns, bare: bareRuns }, null, 2),
 );
 console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
-clearTimeout(overall);
+disarm();
 
 // Wrong answers fail the run, whatever the timings.
 const wrong = [

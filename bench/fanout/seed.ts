@@ -23,7 +23,7 @@ import * as model from './model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const migrationsFile = path.resolve(here, '../../packages/server/src/store/migrations.ts');
-const DB_FILE = 'herald.sqlite3';
+export const DB_FILE = 'herald.sqlite3';
 const CHUNK = 50_000;
 
 export interface SeedInfo {
@@ -49,7 +49,7 @@ function migrationsHash(): string {
 }
 
 /** Multi-row INSERT of named columns (others keep their defaults), `perStatement` rows at a time. */
-function inserter(db: BetterSqlite3.Database, table: string, columns: string[], perStatement: number) {
+export function inserter(db: BetterSqlite3.Database, table: string, columns: string[], perStatement: number) {
   const stmt = (rows: number) =>
     db.prepare(`insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: rows }, () => `(${columns.map(() => '?').join(', ')})`).join(', ')}`);
   const full = stmt(perStatement);
@@ -75,18 +75,16 @@ function inserter(db: BetterSqlite3.Database, table: string, columns: string[], 
   };
 }
 
-/** Seeds `devices` devices into a new store in `dataDir` (removed first). */
-export async function seed(dataDir: string, devices: number, log: (s: string) => void = () => {}): Promise<SeedInfo> {
-  const t0 = performance.now();
+/**
+ * A new store in `dataDir` (removed first), its schema and one app made by Herald's own code
+ * (openStore runs the migrations, apps.createApp makes the app and its keys), opened for bulk inserts.
+ */
+export async function openBulk(dataDir: string): Promise<{ db: BetterSqlite3.Database; app: { sdkAppId: number; secretKey: string } }> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
-
-  // Schema and app through Herald's own code.
-  const hash = migrationsHash();
   const store = await openStore({ dataDir });
   const app = await apps.createApp(store.db, 'bench');
   await store.close();
-
   const db = new BetterSqlite3(path.join(dataDir, DB_FILE));
   // Seeding only: nothing here needs to survive a crash, the marker is written last.
   db.pragma('journal_mode = OFF');
@@ -94,7 +92,21 @@ export async function seed(dataDir: string, devices: number, log: (s: string) =>
   db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('cache_size = -1048576'); // 1 GiB
   db.pragma('temp_store = MEMORY');
+  return { db, app };
+}
 
+/** Ends bulk inserting: Herald's journal mode, the exclusive lock off, closed. */
+export function closeBulk(db: BetterSqlite3.Database): void {
+  db.pragma('locking_mode = NORMAL');
+  db.pragma('journal_mode = WAL'); // what Herald uses; also takes the exclusive lock off
+  db.close();
+}
+
+/** Seeds `devices` devices into a new store in `dataDir` (removed first). */
+export async function seed(dataDir: string, devices: number, log: (s: string) => void = () => {}): Promise<SeedInfo> {
+  const t0 = performance.now();
+  const hash = migrationsHash();
+  const { db, app } = await openBulk(dataDir);
   const appId = app.sdkAppId;
   const now = Date.now();
   const dev = inserter(db, 'devices', ['app_id', 'registration_id', 'install_id', 'user_id', 'platform', 'locale', 'credential_hash', 'last_seq', 'created_at', 'updated_at'], 100);
@@ -140,9 +152,7 @@ export async function seed(dataDir: string, devices: number, log: (s: string) =>
   }
   const counted = db.prepare('select count(*) as n from devices where app_id = ?').get(appId) as { n: number };
   if (counted.n !== devices) throw new Error(`seed: ${counted.n} devices in the store, expected ${devices}`);
-  db.pragma('locking_mode = NORMAL');
-  db.pragma('journal_mode = WAL'); // what Herald uses; also takes the exclusive lock off
-  db.close();
+  closeBulk(db);
 
   const info: SeedInfo = {
     dataDir,

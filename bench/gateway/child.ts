@@ -17,8 +17,9 @@ export class Child {
   private listeners = new Set<() => void>();
   private exited: string | null = null;
 
-  constructor(readonly name: string, script: string, args: string[], execArgv: string[]) {
-    this.proc = fork(script, args, { execArgv: ['--conditions=source', '--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `env`: variables added to this process's environment for the child (e.g. HERALD_* settings). */
+  constructor(readonly name: string, script: string, args: string[], execArgv: string[], env?: Record<string, string>) {
+    this.proc = fork(script, args, { execArgv: ['--conditions=source', '--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     live.add(this);
     this.proc.on('message', (raw) => {
       const m = raw as ReplyMessage & EventMessage;

@@ -15,6 +15,7 @@ import { measure, resultsDir, type BenchConfig, type Kind, type RunResult } from
 import { provenance, serverSourceHash } from './provenance.js';
 import { aims, fmt, printReport } from './report.js';
 import { numberOption } from '../options.js';
+import { log, runDeadline } from '../work.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -45,16 +46,7 @@ const cfg: BenchConfig = {
 };
 const kinds: Kind[] = argv.only === 'herald' || argv.only === 'bare' ? [argv.only] : ['herald', 'bare'];
 
-// The whole run stops by itself: past the deadline every child is killed and the run fails.
-const overall = setTimeout(() => {
-  console.error(`bench: overall timeout of ${cfg.timeout} s reached; killing children`);
-  killAll();
-  process.exit(2);
-}, cfg.timeout * 1000);
-process.on('SIGINT', () => (killAll(), process.exit(130)));
-process.on('exit', killAll);
-
-const log = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+const disarm = runDeadline(cfg.timeout);
 
 const started = new Date();
 const prov = provenance();
@@ -96,4 +88,4 @@ const file = path.join(resultsDir, `gateway-${started.toISOString().replace(/[:.
 const command = `npm run bench:gateway -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, '');
 fs.writeFileSync(file, JSON.stringify({ command, started: started.toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemGiB: os.totalmem() / 2 ** 30, config: cfg, server: prov, aims: a, results }, null, 2));
 console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
-clearTimeout(overall);
+disarm();

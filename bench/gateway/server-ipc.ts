@@ -36,14 +36,20 @@ function load(): LoadSample {
   return sample;
 }
 
+/** A request the server's own commands answer (`more` in serveIpc). */
+export type OtherRequest = { id: number; cmd: string; [k: string]: unknown };
+
+const unknownCommand = (req: OtherRequest): Promise<unknown> => Promise.reject(new Error(`unknown command ${req.cmd}`));
+
 /**
  * Answers the orchestrator's requests the same way for Herald and the baseline, so both are
- * measured by identical code. The server exits when the orchestrator goes away.
+ * measured by identical code; `more` answers commands of a process's own (emulator hosts). The
+ * server exits when the orchestrator goes away.
  */
-export function serveIpc(url: string, stop: () => Promise<void>): void {
+export function serveIpc(url: string, stop: () => Promise<void>, more: (req: OtherRequest) => Promise<unknown> = unknownCommand): void {
   const send = (m: unknown) => process.send?.(m);
   process.on('message', (raw) => {
-    const req = raw as ServerRequest;
+    const req = raw as ServerRequest | OtherRequest;
     const answer = async (): Promise<unknown> => {
       switch (req.cmd) {
         case 'mem':
@@ -54,6 +60,8 @@ export function serveIpc(url: string, stop: () => Promise<void>): void {
           await stop();
           setImmediate(() => process.exit(0));
           return null;
+        default:
+          return more(req as OtherRequest);
       }
     };
     answer().then(
