@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import selfsigned from 'selfsigned';
+import { selfSignedCertificate } from './self-signed.js';
 
 /**
  * Apple Push Notification service's provider API on loopback: HTTP/2 over TLS (ALPN h2) with a
@@ -75,6 +75,7 @@ export class ApnsEmulator {
   /** Each answer waits this long, so streams overlap (for measuring multiplexing). */
   delayMs: number;
   private keys = new Map<string, { teamId: string; publicKey: crypto.KeyObject }>();
+  private verified = new Set<string>();
   private bundles = new Set<string>();
   private expired = new Set<string>();
   private dead = new Map<string, number>();
@@ -88,18 +89,9 @@ export class ApnsEmulator {
   }
 
   async start(port = 0): Promise<string> {
-    const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
-      keyType: 'ec',
-      curve: 'P-256',
-      algorithm: 'sha256',
-      notAfterDate: new Date(Date.now() + 7 * 86_400_000),
-      extensions: [
-        { name: 'basicConstraints', cA: true },
-        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
-      ],
-    });
+    const pems = await selfSignedCertificate();
     this.caCertificate = pems.cert;
-    const server = http2.createSecureServer({ key: pems.private, cert: pems.cert, allowHTTP1: false, settings: { maxConcurrentStreams: this.opts.maxConcurrentStreams ?? 500 } });
+    const server = http2.createSecureServer({ key: pems.key, cert: pems.cert, allowHTTP1: false, settings: { maxConcurrentStreams: this.opts.maxConcurrentStreams ?? 500 } });
     server.on('session', (s) => {
       this.sessionsOpened++;
       this.sessions.set(s, { active: 0, proven: false });
@@ -266,8 +258,13 @@ export class ApnsEmulator {
     }
     const key = typeof header.kid === 'string' ? this.keys.get(header.kid) : undefined;
     if (header.alg !== 'ES256' || !key || claims.iss !== key.teamId || typeof claims.iat !== 'number') return 'InvalidProviderToken';
-    const ok = crypto.verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2]!, 'base64url'));
-    if (!ok) return 'InvalidProviderToken';
+    // a token is checked once and then known, as a provider token is reused for an hour (§1.2)
+    if (!this.verified.has(raw)) {
+      const ok = crypto.verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2]!, 'base64url'));
+      if (!ok) return 'InvalidProviderToken';
+      if (this.verified.size > 10_000) this.verified.clear();
+      this.verified.add(raw);
+    }
     const now = Date.now() / 1000;
     if (claims.iat > now + 60) return 'InvalidProviderToken';
     if (now - claims.iat > TOKEN_LIFETIME_S || this.expired.has(raw)) return 'ExpiredProviderToken';

@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
-import http2 from 'node:http2';
-import type { IncomingHttpHeaders } from 'node:http2';
 import type { ApnsInfo, OfflinePushInfo } from '../dispatch/offline-push-info.js';
 import type { z } from 'zod';
 import { LossReason } from '../stats/loss-reasons.js';
 import { withRetries, type Answer } from './retry.js';
+import { http2Pool, type Http2Pool, type Http2Reply } from './http2-pool.js';
 import { fitText } from './truncate.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
@@ -22,9 +21,6 @@ export const JWT_RENEW_MS = 50 * 60_000;
 const MAX_SESSIONS = 4;
 /** A ceiling on the streams one session carries, whatever the server advertises. */
 const MAX_STREAMS = 1000;
-const REQUEST_TIMEOUT_MS = 15_000;
-/** An unused session is closed after this long rather than held for a certificate no longer in use. */
-const IDLE_MS = 10 * 60_000;
 /** What a recall shows when it names no replacement text: APNs can only overwrite (§1.7). */
 const WITHDRAWN = 'This message was withdrawn';
 
@@ -93,133 +89,17 @@ const keysOf = new WeakMap<object, string>();
 
 // ---- HTTP/2 sessions (§1.1) ----
 
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-class Session {
-  readonly h2: http2.ClientHttp2Session;
-  active = 0;
-  /** Token auth: APNs allows one stream until a request with a valid token went through (§1.1). */
-  proven = false;
-  gone = false;
-
-  constructor(origin: string, ca: string | undefined, onGone: (s: Session) => void) {
-    this.h2 = http2.connect(origin, ca ? { ca } : {});
-    const end = () => {
-      if (this.gone) return;
-      this.gone = true;
-      onGone(this);
-    };
-    // GOAWAY (APNs sends one with a JSON reason, §1.1), a closed socket or an error: no new streams
-    // here; streams in flight finish or fail, and a failed one is retried on a new session
-    this.h2.on('goaway', end);
-    this.h2.on('close', end);
-    this.h2.on('error', end);
-    this.h2.setTimeout(IDLE_MS, () => {
-      if (this.active === 0) this.h2.close();
-    });
-    // an idle pooled session must not keep the process alive
-    this.h2.unref();
-  }
-
-  /** Streams this session may carry now: the server's SETTINGS_MAX_CONCURRENT_STREAMS once proven. */
-  capacity(): number {
-    if (!this.proven) return 1;
-    return Math.min(this.h2.remoteSettings.maxConcurrentStreams ?? 100, MAX_STREAMS);
-  }
-
-  post(path: string, headers: Record<string, string>, body: string): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      const req = this.h2.request({ ':method': 'POST', ':path': path, 'content-type': 'application/json', ...headers });
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.close(http2.constants.NGHTTP2_CANCEL));
-      let head: IncomingHttpHeaders | undefined;
-      const chunks: Buffer[] = [];
-      req.on('response', (h) => {
-        head = h;
-      });
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve({ status: Number(head?.[':status'] ?? 0), headers: head ?? {}, body: Buffer.concat(chunks).toString() }));
-      req.on('error', reject);
-      // a stream reset or timed out before its end (a no-op once resolved)
-      req.on('close', () => reject(new Error(`stream closed before the answer (code ${req.rstCode})`)));
-      req.end(body);
-    });
-  }
-}
-
 /**
- * The sessions to one APNs host with one CA, kept open and shared by every send: each carries as
- * many concurrent streams as the server allows, and another is opened (up to MAX_SESSIONS) only
- * when every open one is proven and full.
+ * The shared pool to this certificate's APNs host: with token auth one stream until a request with
+ * a valid token went through (any answer but 403 shows it did); IdleTimeout (§1.6) ends a session.
  */
-class SessionPool {
-  private sessions: Session[] = [];
-  private waiting: (() => void)[] = [];
-
-  constructor(
-    private origin: string,
-    private ca: string | undefined,
-  ) {}
-
-  async exchange(path: string, headers: Record<string, string>, body: string): Promise<Reply> {
-    const s = await this.acquire();
-    try {
-      const r = await s.post(path, headers, body);
-      // any answer but a 403 means APNs took the provider token: the session may carry more streams
-      if (r.status !== 403 && !s.proven) {
-        s.proven = true;
-        this.wakeAll();
-      }
-      // IdleTimeout (§1.6): this connection is done, the retry goes on a new one
-      if (r.status === 400 && errorOf(r).reason === 'IdleTimeout') s.h2.close();
-      return r;
-    } finally {
-      s.active--;
-      this.waiting.shift()?.();
-    }
-  }
-
-  private async acquire(): Promise<Session> {
-    for (;;) {
-      const free = this.sessions.find((s) => !s.gone && s.active < s.capacity());
-      if (free) {
-        free.active++;
-        return free;
-      }
-      if (this.sessions.length < MAX_SESSIONS && this.sessions.every((s) => s.proven)) {
-        const s = new Session(this.origin, this.ca, (g) => {
-          this.sessions = this.sessions.filter((x) => x !== g);
-          this.wakeAll();
-        });
-        this.sessions.push(s);
-        s.active++;
-        return s;
-      }
-      await new Promise<void>((r) => this.waiting.push(r));
-    }
-  }
-
-  private wakeAll(): void {
-    const w = this.waiting;
-    this.waiting = [];
-    for (const f of w) f();
-  }
-}
-
-const pools = new Map<string, SessionPool>();
-
-function poolFor(c: ApnsConfig): SessionPool {
-  const origin = new URL(c.baseUrl ?? (c.production ? HOSTS.production : HOSTS.sandbox)).origin;
-  const key = `${origin} ${c.caCertificate ? crypto.createHash('sha256').update(c.caCertificate).digest('hex') : ''}`;
-  let p = pools.get(key);
-  if (!p) {
-    p = new SessionPool(origin, c.caCertificate);
-    pools.set(key, p);
-  }
-  return p;
+function poolFor(c: ApnsConfig): Http2Pool {
+  return http2Pool('apns', c.baseUrl ?? (c.production ? HOSTS.production : HOSTS.sandbox), c.caCertificate, {
+    maxSessions: MAX_SESSIONS,
+    maxStreams: MAX_STREAMS,
+    provenBy: (r) => r.status !== 403,
+    retireAfter: (r) => r.status === 400 && errorOf(r).reason === 'IdleTimeout',
+  });
 }
 
 // ---- requests ----
@@ -296,7 +176,7 @@ function build(c: ApnsConfig, message: VendorMessage, locale: string | null, mod
 }
 
 /** An error answer's `{reason, timestamp}` (§1.6); empty when the body is not that. */
-function errorOf(r: Reply): { reason: string; timestamp?: number } {
+function errorOf(r: Http2Reply): { reason: string; timestamp?: number } {
   try {
     const b = JSON.parse(r.body) as { reason?: unknown; timestamp?: unknown };
     return { reason: typeof b.reason === 'string' ? b.reason : '', ...(typeof b.timestamp === 'number' && Math.abs(b.timestamp) < 8.64e15 ? { timestamp: b.timestamp } : {}) };
@@ -308,7 +188,7 @@ function errorOf(r: Reply): { reason: string; timestamp?: number } {
 const tokens = new ProviderTokens();
 
 /** Classifies APNs' answer (§1.6). */
-function answer(c: ApnsConfig, jwt: string, r: Reply, registrationId: string, voip: boolean): Answer<VendorResult> {
+function answer(c: ApnsConfig, jwt: string, r: Http2Reply, registrationId: string, voip: boolean): Answer<VendorResult> {
   if (r.status === 200) return { done: { registrationId, outcome: 'sent' } };
   const e = errorOf(r);
   const reason = e.reason || `HTTP ${r.status}`;
@@ -331,7 +211,7 @@ function answer(c: ApnsConfig, jwt: string, r: Reply, registrationId: string, vo
   return failed(reason);
 }
 
-type Exchange = SessionPool['exchange'];
+type Exchange = Http2Pool['exchange'];
 
 /** Caps of certificates that set maxStreams, per key, bundle and cap. */
 const streamCaps = new Map<string, Semaphore>();
@@ -341,7 +221,7 @@ const streamCaps = new Map<string, Semaphore>();
  * a cap on its streams in flight (the certificate's `limits.concurrency` counts adapter calls, and
  * one call sends all its devices at once).
  */
-function exchangeFor(c: ApnsConfig, pool: SessionPool): Exchange {
+function exchangeFor(c: ApnsConfig, pool: Http2Pool): Exchange {
   const max = c.maxStreams;
   if (!max) return (path, headers, body) => pool.exchange(path, headers, body);
   const key = `${keyOf(c)} ${c.bundleId} ${c.baseUrl ?? c.production} ${max}`;
