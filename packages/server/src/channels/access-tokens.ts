@@ -1,3 +1,4 @@
+import { httpPost } from './http-post.js';
 /**
  * Vendor OAuth access tokens (FCM, Huawei, …), cached per credential until a minute before they
  * expire; `fresh` forces a new one after the vendor refused the cached token. Concurrent callers
@@ -23,7 +24,7 @@ export class AccessTokens {
 export type FormPost = (url: string, body: string) => Promise<{ status: number; text: string }>;
 
 const fetchPost: FormPost = async (url, body) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  const res = await httpPost(url, { 'content-type': 'application/x-www-form-urlencoded' }, body);
   return { status: res.status, text: await res.text() };
 };
 

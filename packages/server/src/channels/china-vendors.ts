@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { DeviceMessage } from '../dispatch/message.js';
 import type { ReceiptEvent, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+import { httpPost, type VendorResponse } from './http-post.js';
 
 /** What OPPO, vivo and Meizu share: hex digests for their signs, form and JSON posts, Herald's payload and clocks. */
 
@@ -51,19 +52,19 @@ export interface VendorReply {
   retryAfter: string | null;
 }
 
-async function reply(res: Response): Promise<VendorReply> {
+async function reply(res: VendorResponse): Promise<VendorReply> {
   const body = (await res.json().catch(() => ({}))) as unknown;
   return { status: res.status, body: typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}, retryAfter: res.headers.get('retry-after') };
 }
 
 /** POSTs a form (`application/x-www-form-urlencoded;charset=UTF-8`) and reads the JSON answer. */
 export async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<VendorReply> {
-  return reply(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', ...headers }, body: new URLSearchParams(form).toString() }));
+  return reply(await httpPost(url, { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', ...headers }, new URLSearchParams(form).toString()));
 }
 
 /** POSTs JSON and reads the JSON answer. */
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<VendorReply> {
-  return reply(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json;charset=UTF-8', ...headers }, body: JSON.stringify(body) }));
+  return reply(await httpPost(url, { 'content-type': 'application/json;charset=UTF-8', ...headers }, JSON.stringify(body)));
 }
 
 /** Splits a vendor's comma-separated id list (some put a space after the comma). */

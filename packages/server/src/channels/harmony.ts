@@ -4,6 +4,7 @@ import { AccessTokens } from './access-tokens.js';
 import { fitText } from './truncate.js';
 import { HUAWEI_MAX_TOKENS, HUAWEI_PUSH_HOST, huaweiAnswer, huaweiReceipts, retried, sendByLanguage, ttlOf } from './huawei.js';
 import { heraldPayload, notifyIdOf } from './china-vendors.js';
+import { httpPost } from './http-post.js';
 
 /** The JWT audience HarmonyOS checks (vendor-protocols.md §4.2). */
 const JWT_AUD = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
@@ -75,7 +76,7 @@ function requestFor(message: VendorMessage, locale: string | null, tokenList: st
 }
 
 const post = async (url: string, c: HarmonyConfig, fresh: boolean, body: string) =>
-  fetch(url, { method: 'POST', headers: { authorization: `Bearer ${await jwt(c, fresh)}`, 'push-type': PUSH_TYPE_ALERT, 'content-type': 'application/json' }, body });
+  httpPost(url, { authorization: `Bearer ${await jwt(c, fresh)}`, 'push-type': PUSH_TYPE_ALERT, 'content-type': 'application/json' }, body);
 
 /**
  * HarmonyOS Push Kit (NEXT/5+) scenario-based messages, v3 (§4): alert messages only — Tencent's

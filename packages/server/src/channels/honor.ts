@@ -4,6 +4,7 @@ import type { Answer } from './retry.js';
 import { AccessTokens, tokenRequest } from './access-tokens.js';
 import { sendByLanguage, ttlOf } from './huawei.js';
 import { heraldPayload, notifyIdOf } from './china-vendors.js';
+import { httpPost, type VendorResponse } from './http-post.js';
 
 const TOKEN_URL = 'https://iam.developer.honor.com/auth/token';
 const PUSH_HOST = 'https://push-api.cloud.honor.com';
@@ -58,7 +59,7 @@ function bodyFor(message: VendorMessage, locale: string | null, tokenList: strin
  * retried honouring Retry-After; anything else fails every device with Honor's `code`. No quota
  * code is known, so no pause is asked for.
  */
-async function honorAnswer(res: Response, part: readonly VendorTarget[]): Promise<Answer<VendorResult[]>> {
+async function honorAnswer(res: VendorResponse, part: readonly VendorTarget[]): Promise<Answer<VendorResult[]>> {
   const r = (await res.json().catch(() => ({}))) as { code?: number; message?: string; data?: { failTokens?: string[]; expireTokens?: string[] } };
   const code = Number(r.code ?? res.status);
   const info = `${code} ${r.message ?? res.statusText}`.trim();
@@ -99,7 +100,7 @@ function sendAll(c: HonorConfig, message: VendorMessage, targets: readonly Vendo
     const body = JSON.stringify(bodyFor(message, part[0]!.locale, part.map((t) => t.token)));
     return async (fresh) => {
       const headers = { authorization: `Bearer ${await accessToken(c, fresh)}`, timestamp: String(Date.now()), 'content-type': 'application/json' };
-      return honorAnswer(await fetch(url, { method: 'POST', headers, body }), part);
+      return honorAnswer(await httpPost(url, headers, body), part);
     };
   });
 }

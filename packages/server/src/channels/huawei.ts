@@ -3,6 +3,7 @@ import { truncateUtf16 } from './truncate.js';
 import { withRetries, type Answer } from './retry.js';
 import { AccessTokens, tokenRequest } from './access-tokens.js';
 import { heraldPayload, notifyIdOf, ttlSeconds } from './china-vendors.js';
+import { httpPost, type VendorResponse } from './http-post.js';
 
 const TOKEN_URL = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
 /** Push Kit's host, for HMS v1 and HarmonyOS v3 alike (vendor-protocols.md §3.1, §4.1). */
@@ -75,7 +76,7 @@ function sendAll(c: HuaweiConfig, message: VendorMessage, targets: readonly Vend
   return sendByLanguage(message, targets, HUAWEI_MAX_TOKENS, (part) => {
     const body = JSON.stringify(messageFor(message, part[0]!.locale, part.map((t) => t.token), biTag));
     return async (fresh) => {
-      const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${await accessToken(c, fresh)}`, 'content-type': 'application/json;charset=UTF-8' }, body });
+      const res = await httpPost(url, { authorization: `Bearer ${await accessToken(c, fresh)}`, 'content-type': 'application/json;charset=UTF-8' }, body);
       return huaweiAnswer(res, part);
     };
   });
@@ -103,7 +104,7 @@ export const huaweiAdapter: VendorAdapter = {
  * access token or JWT (80200001, 80200003, 80200005, 401) renewed once; 5xx (502 unstable, 503
  * flow control) retried; any other code is a failure with that code.
  */
-export async function huaweiAnswer(res: Response, part: readonly VendorTarget[]): Promise<Answer<VendorResult[]>> {
+export async function huaweiAnswer(res: VendorResponse, part: readonly VendorTarget[]): Promise<Answer<VendorResult[]>> {
   const r = (await res.json().catch(() => ({}))) as { code?: string; msg?: string };
   const code = Number(r.code ?? res.status);
   const all = (x: Parameters<typeof resultForAll>[1]) => resultForAll(part, x);

@@ -1,6 +1,7 @@
 import webpush from 'web-push';
 import { withRetries } from './retry.js';
 import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { httpPost } from './http-post.js';
 
 /** Push services need not take more than 4,096 bytes of body: 3,993 of plaintext (RFC 8291 §4). */
 const MAX_PLAINTEXT = 3993;
@@ -14,8 +15,8 @@ interface WebPushConfig {
 
 /**
  * Web Push (RFC 8030, RFC 8291, RFC 8292). The `web-push` library encrypts (aes128gcm) and signs
- * (VAPID); the request itself goes out on fetch, whose pool keeps connections to each push
- * service open, where the library would open one per message.
+ * (VAPID); the request itself goes out on Herald's keep-alive pool (http-post.ts), where the
+ * library would open a connection per message.
  */
 export const webPushAdapter: VendorAdapter = {
   // the replacement carries the same Topic, so it replaces a copy the push service still holds (§10)
@@ -85,7 +86,7 @@ async function sendOne(c: WebPushConfig, message: VendorMessage, t: VendorTarget
   const id = t.registrationId;
   return withRetries<VendorResult>(
     async () => {
-      const res = await fetch(details.endpoint, { method: 'POST', headers: details.headers as Record<string, string>, body: new Uint8Array(details.body as Buffer) });
+      const res = await httpPost(details.endpoint, details.headers as Record<string, string>, new Uint8Array(details.body as Buffer));
       const text = await res.text().catch(() => '');
       // RFC 8030 §5: 201 Created; some services answer 200 or 202
       if (res.status === 200 || res.status === 201 || res.status === 202) return { done: { registrationId: id, outcome: 'sent' } };

@@ -2,6 +2,7 @@ import { batchesByLanguage, overwriteRecall, resultForAll, type ReceiptEvent, ty
 import { truncateUtf16 } from './truncate.js';
 import { notifyIdOf, untilChinaMidnight } from './china-vendors.js';
 import { withRetries } from './retry.js';
+import { httpPost } from './http-post.js';
 
 const HOST = 'https://api.xmpush.xiaomi.com';
 /** Tencent's Mi limits: title 50, text 128 (reference §2.8); Xiaomi wants them under those counts (vendor-protocols.md §6.2). */
@@ -86,11 +87,7 @@ async function sendBatch(c: XiaomiConfig, body: URLSearchParams, part: readonly 
   const all = (r: Parameters<typeof resultForAll>[1]) => resultForAll(part, r);
   return withRetries<VendorResult[]>(
     async () => {
-      const res = await fetch(`${c.baseUrl ?? HOST}/v3/message/regid`, {
-        method: 'POST',
-        headers: { authorization: `key=${c.appSecret}`, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
-        body: body.toString(),
-      });
+      const res = await httpPost(`${c.baseUrl ?? HOST}/v3/message/regid`, { authorization: `key=${c.appSecret}`, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }, body.toString());
       const r = (await res.json().catch(() => ({ code: res.status, description: res.statusText }))) as { code?: number; description?: string; reason?: string };
       if (r.code === 0) return { done: all({ outcome: 'sent' }) };
       const code = Number(r.code ?? -1);
