@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { test } from 'node:test';
-import { collapseIdOf, JWT_RENEW_MS, ProviderTokens } from '../src/channels/apns.js';
+import { collapseIdOf, JWT_RENEW_MS, ProviderTokens } from '../src/channels/vendors/apns.js';
 
 const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const key = { keyId: 'ABC123DEFG', teamId: 'TEAM123456', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };

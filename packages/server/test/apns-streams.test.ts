@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ApnsEmulator } from '@herald/emulators';
-import { apnsAdapter } from '../src/channels/apns.js';
+import { apnsAdapter } from '../src/channels/vendors/apns.js';
 import { parseVendorConfig } from '../src/channels/certificates.js';
 import { plainMessage } from './helpers/receipt-capture.js';
 

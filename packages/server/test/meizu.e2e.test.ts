@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { MeizuEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
-import { meizuAdapter } from '../src/channels/meizu.js';
+import { meizuAdapter } from '../src/channels/vendors/meizu.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 import { plainMessage, tokenOf } from './helpers/receipt-capture.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OppoEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
-import { oppoAdapter } from '../src/channels/oppo.js';
+import { oppoAdapter } from '../src/channels/vendors/oppo.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 import { plainMessage, receiptCapture, tokenOf } from './helpers/receipt-capture.js';

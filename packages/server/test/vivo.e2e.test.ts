@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { VivoEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
-import { vivoAdapter } from '../src/channels/vivo.js';
+import { vivoAdapter } from '../src/channels/vendors/vivo.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 import { plainMessage, tokenOf } from './helpers/receipt-capture.js';

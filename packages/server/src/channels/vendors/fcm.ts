@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
-import { withRetries } from './retry.js';
-import { http2Pool } from './http2-pool.js';
+import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
+import { withRetries } from '../net/retry.js';
+import { http2Pool } from '../net/http2-pool.js';
 import { fitText } from './truncate.js';
-import { AccessTokens, tokenRequest } from './access-tokens.js';
+import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';

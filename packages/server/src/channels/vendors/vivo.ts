@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import { withRetries, type Answer } from './retry.js';
-import { AccessTokens } from './access-tokens.js';
+import { withRetries, type Answer } from '../net/retry.js';
+import { AccessTokens } from '../net/access-tokens.js';
 import { androidInfo, arrivals, heraldPayload, idList, jsonOf, md5Hex, notifyIdOf, postJson, text, ttlSeconds, untilChinaMidnight, type VendorReply, overwritingAdapter } from './china-vendors.js';
 
 const HOST = 'https://api-push.vivo.com.cn';

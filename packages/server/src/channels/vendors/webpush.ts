@@ -1,7 +1,7 @@
 import webpush from 'web-push';
-import { withRetries } from './retry.js';
-import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
-import { httpPost } from './http-post.js';
+import { withRetries } from '../net/retry.js';
+import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
+import { httpPost } from '../net/http-post.js';
 
 /** Push services need not take more than 4,096 bytes of body: 3,993 of plaintext (RFC 8291 §4). */
 const MAX_PLAINTEXT = 3993;
@@ -15,7 +15,7 @@ interface WebPushConfig {
 
 /**
  * Web Push (RFC 8030, RFC 8291, RFC 8292). The `web-push` library encrypts (aes128gcm) and signs
- * (VAPID); the request itself goes out on Herald's keep-alive pool (http-post.ts), where the
+ * (VAPID); the request itself goes out on Herald's keep-alive pool (net/http-post.ts), where the
  * library would open a connection per message.
  */
 export const webPushAdapter: VendorAdapter = {

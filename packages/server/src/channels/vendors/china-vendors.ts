@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import type { DeviceMessage } from '../dispatch/message.js';
-import type { ReceiptEvent, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
-import { httpPost, type VendorResponse } from './http-post.js';
+import type { DeviceMessage } from '../../dispatch/message.js';
+import type { ReceiptEvent, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '../vendor.js';
+import { httpPost, type VendorResponse } from '../net/http-post.js';
 
 /** What OPPO, vivo and Meizu share: hex digests for their signs, form and JSON posts, Herald's payload and clocks. */
 

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
-import type { VendorAdapter, VendorMessage } from './vendor.js';
-import { AccessTokens } from './access-tokens.js';
+import type { VendorAdapter, VendorMessage } from '../vendor.js';
+import { AccessTokens } from '../net/access-tokens.js';
 import { fitText } from './truncate.js';
 import { HUAWEI_MAX_TOKENS, HUAWEI_PUSH_HOST, huaweiAnswer, huaweiReceipts, retried, sendByLanguage, ttlOf } from './huawei.js';
 import { heraldPayload, notifyIdOf } from './china-vendors.js';
-import { httpPost } from './http-post.js';
+import { httpPost } from '../net/http-post.js';
 
 /** The JWT audience HarmonyOS checks (vendor-protocols.md §4.2). */
 const JWT_AUD = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';

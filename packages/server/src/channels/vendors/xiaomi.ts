@@ -1,8 +1,8 @@
-import { batchesByLanguage, overwriteRecall, resultForAll, type ReceiptEvent, type SendContext, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { batchesByLanguage, overwriteRecall, resultForAll, type ReceiptEvent, type SendContext, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
 import { notifyIdOf, untilChinaMidnight } from './china-vendors.js';
-import { withRetries } from './retry.js';
-import { httpPost } from './http-post.js';
+import { withRetries } from '../net/retry.js';
+import { httpPost } from '../net/http-post.js';
 
 const HOST = 'https://api.xmpush.xiaomi.com';
 /** Tencent's Mi limits: title 50, text 128 (reference §2.8); Xiaomi wants them under those counts (vendor-protocols.md §6.2). */

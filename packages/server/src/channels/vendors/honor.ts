@@ -1,10 +1,10 @@
-import { resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import type { Answer } from './retry.js';
-import { AccessTokens, tokenRequest } from './access-tokens.js';
+import type { Answer } from '../net/retry.js';
+import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
 import { sendByLanguage, ttlOf } from './huawei.js';
 import { heraldPayload, notifyIdOf } from './china-vendors.js';
-import { httpPost, type VendorResponse } from './http-post.js';
+import { httpPost, type VendorResponse } from '../net/http-post.js';
 
 const TOKEN_URL = 'https://iam.developer.honor.com/auth/token';
 const PUSH_HOST = 'https://push-api.cloud.honor.com';

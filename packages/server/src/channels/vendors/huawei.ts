@@ -1,9 +1,9 @@
-import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import { withRetries, type Answer } from './retry.js';
-import { AccessTokens, tokenRequest } from './access-tokens.js';
+import { withRetries, type Answer } from '../net/retry.js';
+import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
 import { heraldPayload, notifyIdOf, ttlSeconds } from './china-vendors.js';
-import { httpPost, type VendorResponse } from './http-post.js';
+import { httpPost, type VendorResponse } from '../net/http-post.js';
 
 const TOKEN_URL = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
 /** Push Kit's host, for HMS v1 and HarmonyOS v3 alike (vendor-protocols.md §3.1, §4.1). */

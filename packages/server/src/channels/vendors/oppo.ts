@@ -1,7 +1,7 @@
-import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import { withRetries } from './retry.js';
-import { AccessTokens } from './access-tokens.js';
+import { withRetries } from '../net/retry.js';
+import { AccessTokens } from '../net/access-tokens.js';
 import { androidInfo, arrivals, heraldPayload, idList, notifyIdOf, jsonOf, postForm, sha256Hex, text, ttlSeconds, untilChinaMidnight, overwritingAdapter } from './china-vendors.js';
 
 const HOST = 'https://api.push.oppomobile.com';

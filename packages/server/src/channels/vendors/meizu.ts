@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from './vendor.js';
+import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import { withRetries, type Answer } from './retry.js';
+import { withRetries, type Answer } from '../net/retry.js';
 import { androidInfo, arrivals, heraldPayload, jsonOf, md5Hex, postForm, ttlSeconds, untilChinaMidnight, overwritingAdapter } from './china-vendors.js';
 
 const HOST = 'https://server-api-push.meizu.com';

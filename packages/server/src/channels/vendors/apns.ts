@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
-import type { ApnsInfo, OfflinePushInfo } from '../dispatch/offline-push-info.js';
+import type { ApnsInfo, OfflinePushInfo } from '../../dispatch/offline-push-info.js';
 import type { z } from 'zod';
-import { LossReason } from '../stats/loss-reasons.js';
-import { withRetries, type Answer } from './retry.js';
-import { http2Pool, type Http2Pool, type Http2Reply } from './http2-pool.js';
+import { LossReason } from '../../stats/loss-reasons.js';
+import { withRetries, type Answer } from '../net/retry.js';
+import { http2Pool, type Http2Pool, type Http2Reply } from '../net/http2-pool.js';
 import { fitText } from './truncate.js';
-import { Semaphore } from '../util/semaphore.js';
-import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+import { Semaphore } from '../../util/semaphore.js';
+import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '../vendor.js';
 
 /** Apple's provider API hosts (vendor-protocols.md §1.1). */
 const HOSTS = { production: 'https://api.push.apple.com', sandbox: 'https://api.sandbox.push.apple.com' };
