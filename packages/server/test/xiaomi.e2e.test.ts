@@ -76,6 +76,9 @@ for (const db of await testDatabases()) {
       const forged = got.fields['extra.callback']!.replace(/[\w-]+$/, 'AAAAAAAAAAAAAAAAAAAAAA');
       const res = await fetch(forged, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ data: JSON.stringify({ m: { param: r.TaskId, type: 1, targets: 'mi-r1' } }) }).toString() });
       assert.equal(res.status, 404);
+      // a body the vendor's reader cannot read is refused, not half-counted
+      const garbage = await fetch(got.fields['extra.callback']!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'data=%7Bnot-json' });
+      assert.equal(garbage.status, 400);
       assert.deepEqual((await call('get_push_task', { TaskId: r.TaskId })).Task.Vendors, [{ Vendor: 'xiaomi', Sent: 2, Reached: 1 }]);
     });
 
