@@ -47,6 +47,7 @@ function hkdf(salt: Buffer, ikm: Buffer, info: Buffer, length: number): Buffer {
 }
 
 export class WebPushEmulator extends LoopbackEmulator {
+  private verifiedTokens = new Set<string>();
   readonly received: ReceivedPush[] = [];
   /** Every request, accepted or not, with the status it got. */
   readonly requests: { id: string; status: number; reason?: string }[] = [];
@@ -119,9 +120,14 @@ export class WebPushEmulator extends LoopbackEmulator {
     if (head.alg !== 'ES256') return 'JWT alg must be ES256';
     const raw = Buffer.from(k, 'base64url');
     if (raw.length !== 65 || raw[0] !== 4) return 'k must be an uncompressed P-256 point';
-    const key = crypto.createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33)) }, format: 'jwk' });
-    const ok = crypto.verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
-    if (!ok) return 'JWT signature does not verify with k';
+    // a sender reuses its signed token for hours (RFC 8292 §2): its signature is checked once
+    if (!this.verifiedTokens.has(`${t} ${k}`)) {
+      const key = crypto.createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33)) }, format: 'jwk' });
+      const ok = crypto.verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+      if (!ok) return 'JWT signature does not verify with k';
+      if (this.verifiedTokens.size > 10_000) this.verifiedTokens.clear();
+      this.verifiedTokens.add(`${t} ${k}`);
+    }
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as ReceivedPush['claims'];
     if (claims.aud !== this.base) return `JWT aud must be ${this.base}`;
     const now = Math.floor(Date.now() / 1000);
