@@ -27,19 +27,19 @@ for (const db of await testDatabases()) {
       h = await startTestHerald(db, {}, { taskPollMs: 100 });
       app = await h.createApp('honor');
       honorApp = emu.app();
-      const cert = await call('set_certificate', { Vendor: 'honor', Name: 'honor', Config: { ...honorApp, baseUrl: emu.base, tokenUrl: `${emu.base}/auth/token` } });
+      const cert = await call('set_certificate', { Vendor: 'honor', Name: 'honor', Config: { ...honorApp, baseUrl: emu.base, tokenUrl: `${emu.base}/auth/token`, badgeClass: 'com.example.app.MainActivity' } });
       assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
       certId = cert.CertId;
     });
     after(() => stopWithEmulator(h, emu));
 
-    test("tokens go per language with Honor's 50/400 limits, TTL, notifyId, importance, image and big text; an expired token is cleared", async () => {
+    test("tokens go per language with Honor's 50/400 limits, TTL, notifyId, importance, image, big text and badge; an expired token is cleared", async () => {
       const zh1 = await phone('ho-zh-1', 'zh-CN');
       const zh2 = await phone('ho-zh-2', 'zh-CN');
       const en = await phone('ho-en', 'en-US');
       const dead = await phone('ho-dead', 'zh-CN');
       emu.invalidate('ho-dead');
-      const info = { Title: 'T'.repeat(60), Desc: 'D'.repeat(500), Ext: '{"p":1}', MultiLanguageContent: [{ Language: 'zh', Title: '荣耀', Desc: '推送' }], AndroidInfo: { HonorImportance: 'NORMAL', HonorImage: 'https://example.com/i.png', PushStyle: 1 } };
+      const info = { Title: 'T'.repeat(60), Desc: 'D'.repeat(500), Ext: '{"p":1}', MultiLanguageContent: [{ Language: 'zh', Title: '荣耀', Desc: '推送' }], AndroidInfo: { HonorImportance: 'NORMAL', HonorImage: 'https://example.com/i.png', PushStyle: 1 }, BadgeAddNum: 1 };
       const r = await call('batch', pushBody([zh1.registrationId, zh2.registrationId, en.registrationId, dead.registrationId], info, { ExpireTime: 60 }));
       await eventually(async () => of(r.TaskId).length === 2 && (await losses(r.TaskId)).length === 1);
       const zh = of(r.TaskId).find((x) => x.tokens.includes('ho-zh-1'))!;
@@ -50,6 +50,7 @@ for (const db of await testDatabases()) {
       const n = android(zh).notification;
       assert.deepEqual([n.title, n.body, n.importance, n.image, n.style, n.bigTitle, n.bigBody, n.clickAction.type], ['荣耀', '推送', 'NORMAL', 'https://example.com/i.png', 1, '荣耀', '推送', 3]);
       assert.deepEqual(JSON.parse(String(zh.body.data)), { id: r.TaskId, ext: '{"p":1}' });
+      assert.deepEqual(n.badge, { addNum: 1, badgeClass: 'com.example.app.MainActivity' });
       const o = android(other).notification;
       assert.deepEqual([o.title, o.body.length], [`${'T'.repeat(47)}...`, 400]);
       assert.equal(o.notifyId, n.notifyId, 'one notifyId per push');

@@ -23,7 +23,7 @@ for (const db of await testDatabases()) {
       h = await startTestHerald(db, {}, { taskPollMs: 100 });
       app = await h.createApp('hms');
       const { clientId, clientSecret } = emu.app();
-      const cert = await call('set_certificate', { Vendor: 'huawei', Name: 'hms', Config: { clientId, clientSecret, baseUrl: emu.base, tokenUrl: `${emu.base}/oauth2/v3/token` } });
+      const cert = await call('set_certificate', { Vendor: 'huawei', Name: 'hms', Config: { clientId, clientSecret, baseUrl: emu.base, tokenUrl: `${emu.base}/oauth2/v3/token`, badgeClass: 'com.example.app.MainActivity' } });
       assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
       certId = cert.CertId;
     });
@@ -49,6 +49,19 @@ for (const db of await testDatabases()) {
       const [l] = await losses(r.TaskId);
       assert.deepEqual([l!.registration_id, l!.code, l!.stage], [dead.registrationId, 80100000, 'post_send']);
       assert.equal((await h.herald.store.db.selectFrom('devices').select('token').where('registration_id', '=', dead.registrationId).executeTakeFirstOrThrow()).token, null);
+    });
+
+    test("the badge (BadgeSetNum wins over BadgeAddNum, with the certificate's class) and big text (PushStyle 1)", async () => {
+      const d = await phone('hw-badge');
+      await call('batch', pushBody([d.registrationId], { Title: 'News', Desc: 'long text', BadgeAddNum: 2, BadgeSetNum: 120, AndroidInfo: { PushStyle: 1 } }));
+      const got = await eventually(async () => emu.received.find((x) => x.tokens.includes('hw-badge')));
+      const n = (got.message as any).android.notification;
+      assert.deepEqual(n.badge, { set_num: 99, class: 'com.example.app.MainActivity' }, 'set wins, capped at 99');
+      assert.deepEqual([n.style, n.big_title, n.big_body], [1, 'News', 'long text']);
+      await call('batch', pushBody([d.registrationId], { BadgeAddNum: 3 }));
+      await eventually(async () => emu.received.filter((x) => x.tokens.includes('hw-badge')).length === 2);
+      const add = emu.received.filter((x) => x.tokens.includes('hw-badge'))[1]!;
+      assert.deepEqual((add.message as any).android.notification.badge, { add_num: 3, class: 'com.example.app.MainActivity' });
     });
 
     test('an expired access token (80200003) is renewed once; all-users pushes reach offline Huawei devices', async () => {

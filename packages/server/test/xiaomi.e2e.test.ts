@@ -27,13 +27,14 @@ for (const db of await testDatabases()) {
       const a = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: 'mi-a', locale: 'zh-CN' });
       const b = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: 'mi-b', locale: 'zh-TW' });
       const c = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: 'mi-c', locale: 'de-DE' });
-      const r = await call('batch', pushBody([a.registrationId, b.registrationId, c.registrationId], { Title: 'X'.repeat(60), Desc: 'd'.repeat(200), Ext: 'e', MultiLanguageContent: [{ Language: 'zh', Title: '小米', Desc: '推送' }], AndroidInfo: { XiaoMiChannelID: 'ch1' } }, { ExpireTime: 60 }));
+      const r = await call('batch', pushBody([a.registrationId, b.registrationId, c.registrationId], { Title: 'X'.repeat(60), Desc: 'd'.repeat(200), Ext: 'e', MultiLanguageContent: [{ Language: 'zh', Title: '小米', Desc: '推送' }], AndroidInfo: { XiaoMiChannelID: 'ch1', Sound: 'ding' } }, { ExpireTime: 60 }));
       await eventually(async () => emu.received.length === 2);
       const zh = emu.received.find((x) => x.regIds.includes('mi-a'))!;
       const de = emu.received.find((x) => x.regIds.includes('mi-c'))!;
       assert.deepEqual(zh.regIds.sort(), ['mi-a', 'mi-b']);
       assert.deepEqual([zh.fields.title, zh.fields.description, zh.fields['extra.channel_id'], zh.packageName], ['小米', '推送', 'ch1', 'com.example.shop']);
       assert.deepEqual(JSON.parse(zh.fields.payload!), { id: r.TaskId, ext: 'e' });
+      assert.equal(zh.fields['extra.sound_uri'], 'android.resource://com.example.shop/raw/ding');
       assert.equal(de.fields.title, `${'X'.repeat(46)}...`);
       assert.equal(de.fields.description!.length, 127);
       assert.ok(Number(de.fields.time_to_live) > 55_000 && Number(de.fields.time_to_live) <= 60_000);

@@ -10,6 +10,8 @@ const pem = z.string().min(1).max(8192).refine((s) => s.includes('-----BEGIN') &
 /** Every vendor client takes its base URL from config, so tests and demos can use the emulators. */
 const baseUrl = z.url().optional();
 /** APNs: the CA that signs a private endpoint's TLS certificate (a relay, or the emulator), as PEM. */
+/** Huawei and Honor badges name the app's launcher activity, e.g. com.example.app.MainActivity (§3.2, §5). */
+const badgeClass = z.string().regex(/^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)+$/, 'must be a Java class name').max(256).optional();
 const caCertificate = z.string().max(16384).refine((s) => s.includes('-----BEGIN CERTIFICATE-----'), 'must be a PEM certificate').optional();
 /**
  * How hard Herald may drive this certificate: requests in flight at once and devices per second
@@ -30,9 +32,9 @@ export const VendorConfig = {
     limits,
   }),
   // Huawei Push Kit: OAuth client credentials (§3.1)
-  huawei: z.strictObject({ clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional(), limits }),
+  huawei: z.strictObject({ clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional(), badgeClass, limits }),
   // Honor: OAuth client credentials and the app id in the send path (§5)
-  honor: z.strictObject({ appId: text(), clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional(), limits }),
+  honor: z.strictObject({ appId: text(), clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional(), badgeClass, limits }),
   // Xiaomi: AppSecret in the Authorization header, restricted package name (§6.1)
   xiaomi: z.strictObject({ appSecret: text(), packageName: text(), baseUrl, limits }),
   // OPPO: AppKey + MasterSecret signed into an auth_token (§7.1)

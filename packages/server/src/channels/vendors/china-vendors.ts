@@ -40,6 +40,18 @@ export function androidInfo(m: DeviceMessage): Record<string, unknown> {
   return (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
 }
 
+/**
+ * The launcher badge Huawei and Honor take (vendor-protocols.md §3.2, §5): BadgeSetNum (0–99) wins
+ * over BadgeAddNum (1–99), as Tencent rules (reference §3.2). The vendor needs the app's launcher
+ * activity class, which the certificate names (`badgeClass`); without it no badge is sent.
+ */
+export function androidBadge(m: DeviceMessage, badgeClass: string | undefined): { add: number } | { set: number } | undefined {
+  if (!badgeClass) return undefined;
+  if (typeof m.info.BadgeSetNum === 'number') return { set: Math.max(0, Math.min(99, m.info.BadgeSetNum)) };
+  if (typeof m.info.BadgeAddNum === 'number' && m.info.BadgeAddNum > 0) return { add: Math.min(99, m.info.BadgeAddNum) };
+  return undefined;
+}
+
 /** A non-empty string field, else undefined. */
 export const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 

@@ -3,7 +3,7 @@ import { truncateUtf16 } from './truncate.js';
 import type { Answer } from '../net/retry.js';
 import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
 import { sendByLanguage, ttlOf } from './huawei.js';
-import { heraldPayload, notifyIdOf } from './china-vendors.js';
+import { androidBadge, heraldPayload, notifyIdOf } from './china-vendors.js';
 import { httpPost, type VendorResponse } from '../net/http-post.js';
 
 const TOKEN_URL = 'https://iam.developer.honor.com/auth/token';
@@ -20,6 +20,7 @@ interface HonorConfig {
   clientSecret: string;
   baseUrl?: string;
   tokenUrl?: string;
+  badgeClass?: string;
 }
 
 /** OAuth 2.0 client-credentials tokens per client (§5). */
@@ -34,9 +35,10 @@ function accessToken(c: HonorConfig, fresh: boolean): Promise<string> {
  * The sendMessage body (§5, camelCase) for devices that share a language: title and text cut to
  * Honor's limits, importance from HonorImportance, image from HonorImage, big text when PushStyle
  * is 1, a tap opens the app, `notifyId` from the TaskId so a later message with it overwrites the
- * notification, `biTag` the TaskId. §5 names no category field, so HuaWeiCategory is not sent.
+ * notification, `biTag` the TaskId, the badge when the certificate names the `badgeClass`. §5
+ * names no category field, so HuaWeiCategory is not sent.
  */
-function bodyFor(message: VendorMessage, locale: string | null, tokenList: string[]): Record<string, unknown> {
+function bodyFor(c: HonorConfig, message: VendorMessage, locale: string | null, tokenList: string[]): Record<string, unknown> {
   const m = message.render(locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
   const notification: Record<string, unknown> = {
@@ -48,6 +50,8 @@ function bodyFor(message: VendorMessage, locale: string | null, tokenList: strin
   if (a.HonorImportance === 'LOW' || a.HonorImportance === 'NORMAL') notification.importance = a.HonorImportance;
   if (typeof a.HonorImage === 'string' && a.HonorImage) notification.image = a.HonorImage;
   if (a.PushStyle === 1) Object.assign(notification, { style: 1, bigTitle: notification.title, bigBody: notification.body });
+  const badge = androidBadge(m, c.badgeClass);
+  if (badge) notification.badge = { ...('set' in badge ? { setNum: badge.set } : { addNum: badge.add }), badgeClass: c.badgeClass };
   return { token: tokenList, data: JSON.stringify(heraldPayload(message.taskId, m)), android: { ttl: `${ttlOf(message)}s`, biTag: message.taskId, targetUserType: 0, notification } };
 }
 
@@ -97,7 +101,7 @@ export const honorAdapter: VendorAdapter = {
 function sendAll(c: HonorConfig, message: VendorMessage, targets: readonly VendorTarget[]): Promise<VendorResult[]> {
   const url = `${c.baseUrl ?? PUSH_HOST}/api/v1/${encodeURIComponent(c.appId)}/sendMessage`;
   return sendByLanguage(message, targets, MAX_TOKENS, (part) => {
-    const body = JSON.stringify(bodyFor(message, part[0]!.locale, part.map((t) => t.token)));
+    const body = JSON.stringify(bodyFor(c, message, part[0]!.locale, part.map((t) => t.token)));
     return async (fresh) => {
       const headers = { authorization: `Bearer ${await accessToken(c, fresh)}`, timestamp: String(Date.now()), 'content-type': 'application/json' };
       return honorAnswer(await httpPost(url, headers, body), part);

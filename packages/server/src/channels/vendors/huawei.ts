@@ -2,7 +2,7 @@ import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter,
 import { truncateUtf16 } from './truncate.js';
 import { withRetries, type Answer } from '../net/retry.js';
 import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
-import { heraldPayload, notifyIdOf, ttlSeconds } from './china-vendors.js';
+import { androidBadge, heraldPayload, notifyIdOf, ttlSeconds } from './china-vendors.js';
 import { httpPost, type VendorResponse } from '../net/http-post.js';
 
 const TOKEN_URL = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
@@ -21,6 +21,7 @@ interface HuaweiConfig {
   clientSecret: string;
   baseUrl?: string;
   tokenUrl?: string;
+  badgeClass?: string;
 }
 
 /** Seconds left before the push expires, within the vendor's 15-day bound. */
@@ -38,7 +39,7 @@ function accessToken(c: HuaweiConfig, fresh: boolean): Promise<string> {
  * One request's message for devices that share a language: Huawei sends one payload to many tokens.
  * `biTag` names the push in Huawei's delivery receipts (§3.2); a recall's overwrite carries none.
  */
-function messageFor(message: VendorMessage, locale: string | null, tokenList: string[], biTag: boolean): Record<string, unknown> {
+function messageFor(c: HuaweiConfig, message: VendorMessage, locale: string | null, tokenList: string[], biTag: boolean): Record<string, unknown> {
   const m = message.render(locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
   const title = truncateUtf16(m.title, TITLE_MAX);
@@ -49,6 +50,10 @@ function messageFor(message: VendorMessage, locale: string | null, tokenList: st
   if (a.HuaWeiImportance === 'LOW' || a.HuaWeiImportance === 'NORMAL') notification.importance = a.HuaWeiImportance;
   if (typeof a.HuaWeiImage === 'string' && a.HuaWeiImage) notification.image = a.HuaWeiImage;
   if (typeof a.Sound === 'string' && a.Sound) notification.sound = `/raw/${a.Sound}`;
+  // PushStyle 1: big text (§3.2 style 1 with big_title and big_body)
+  if (a.PushStyle === 1) Object.assign(notification, { style: 1, big_title: title, big_body: body });
+  const badge = androidBadge(m, c.badgeClass);
+  if (badge) notification.badge = { ...('set' in badge ? { set_num: badge.set } : { add_num: badge.add }), class: c.badgeClass };
   const android: Record<string, unknown> = { ttl: `${ttlOf(message)}s`, notification };
   if (biTag) android.bi_tag = message.taskId;
   if (typeof a.HuaWeiCategory === 'string' && a.HuaWeiCategory) android.category = a.HuaWeiCategory;
@@ -74,7 +79,7 @@ export async function sendByLanguage(
 function sendAll(c: HuaweiConfig, message: VendorMessage, targets: readonly VendorTarget[], biTag: boolean): Promise<VendorResult[]> {
   const url = `${c.baseUrl ?? HUAWEI_PUSH_HOST}/v1/${encodeURIComponent(c.clientId)}/messages:send`;
   return sendByLanguage(message, targets, HUAWEI_MAX_TOKENS, (part) => {
-    const body = JSON.stringify(messageFor(message, part[0]!.locale, part.map((t) => t.token), biTag));
+    const body = JSON.stringify(messageFor(c, message, part[0]!.locale, part.map((t) => t.token), biTag));
     return async (fresh) => {
       const res = await httpPost(url, { authorization: `Bearer ${await accessToken(c, fresh)}`, 'content-type': 'application/json;charset=UTF-8' }, body);
       return huaweiAnswer(res, part);

@@ -37,6 +37,8 @@ function form(c: XiaomiConfig, message: VendorMessage, locale: string | null, re
     notify_id: String(notifyIdOf(message.taskId)),
   });
   if (typeof a.XiaoMiChannelID === 'string' && a.XiaoMiChannelID) f.set('extra.channel_id', a.XiaoMiChannelID);
+  // a ringtone from the app's res/raw, named without suffix as Tencent's AndroidInfo.Sound is (§6.2 extra.sound_uri)
+  if (typeof a.Sound === 'string' && /^[a-z0-9_]+$/.test(a.Sound)) f.set('extra.sound_uri', `android.resource://${c.packageName}/raw/${a.Sound}`);
   if (ctx.receiptUrl) {
     // receipts for arrivals and for invalid targets, the only way MiPush reports dead regIds (§6.3)
     f.set('extra.callback', ctx.receiptUrl);
