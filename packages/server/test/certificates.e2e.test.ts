@@ -15,7 +15,7 @@ for (const db of await testDatabases()) {
     const call = (command: string, body: unknown, a = app) => admin(h.url, a, command, body);
     const stored = async (certId: number) => JSON.parse((await h.herald.store.db.selectFrom('certificates').select('config').where('app_id', '=', app.sdkAppId).where('cert_id', '=', certId).executeTakeFirstOrThrow()).config);
     before(async () => {
-      h = await startTestHerald(db);
+      h = await startTestHerald(db, { HERALD_PUBLIC_URL: 'https://push.example.com/' });
       app = await h.createApp('certs');
     });
     after(async () => h.stop());
@@ -30,6 +30,8 @@ for (const db of await testDatabases()) {
       const listed = await call('get_certificates', {});
       assert.deepEqual(listed.Certificates.map((c: any) => [c.CertId, c.Vendor, c.Name, c.Config.keyId]), [[1, 'apns', 'iOS prod', 'ABC123DEFG']]);
       assert.ok(!JSON.stringify(listed).includes('PRIVATE KEY'));
+      // vendors post receipts to the public URL, signed per certificate
+      assert.match(listed.Certificates[0].ReceiptUrl, new RegExp(`^https://push\\.example\\.com/v1/receipts/apns/${app.sdkAppId}/1/[\\w-]{22}$`));
       // a console sends back what it was shown: the masked key keeps the stored one
       const renamed = await call('set_certificate', { CertId: 1, Vendor: 'apns', Name: 'iOS', Config: { ...apnsConfig('****'), production: true } });
       assert.equal(renamed.ActionStatus, 'OK', JSON.stringify(renamed));
