@@ -293,6 +293,14 @@ migrations['0006_voip_token'] = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/**
+ * PostgreSQL errors for a schema or table that vanished while being looked at. The migrator reads
+ * the catalog of the whole database (pg_get_serial_sequence on every table), which fails when a
+ * neighbour drops its schema at that moment; the next look succeeds.
+ */
+const VANISHED = new Set(['3F000', '42P01']);
+const ATTEMPTS = 3;
+
 /** `schema`: the PostgreSQL schema Herald's tables live in, so the migrator looks for its own tables there and not in a neighbour's. */
 export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<void> {
   const migrator = new Migrator({
@@ -302,9 +310,16 @@ export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Pro
     migrationLockTableName: 'herald_migrations_lock',
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (!error && !failed) return;
+    const code = (error as { code?: unknown } | undefined)?.code;
+    // nothing was applied (each migration runs in the migrator's transaction), so trying again is safe
+    if (!failed && typeof code === 'string' && VANISHED.has(code) && attempt < ATTEMPTS) {
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+      continue;
+    }
     throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
 }
