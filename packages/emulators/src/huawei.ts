@@ -17,6 +17,7 @@ export interface HuaweiReceived {
   tokens: string[];
   message: Record<string, unknown>;
   requestId: string;
+  receivedAt: number;
 }
 
 /** Push Kit's receipt transport, HMS and HarmonyOS alike: `{statuses}` posts of at most 100; the HTTP status of each. */
@@ -31,6 +32,9 @@ export async function postReceipts(url: string, statuses: readonly object[]): Pr
 }
 
 export class HuaweiEmulator extends LoopbackEmulator {
+  /** When each injected failure was answered. */
+  readonly rejected: number[] = [];
+  private failures: { status: number; code: string; retryAfter?: number }[] = [];
   readonly received: HuaweiReceived[] = [];
   readonly tokenRequests: string[] = [];
   private clients = new Map<string, string>();
@@ -66,6 +70,11 @@ export class HuaweiEmulator extends LoopbackEmulator {
     for (const t of this.accessTokens.values()) t.until = 0;
   }
 
+  /** The next send is answered with this HTTP status and Huawei code (e.g. 503 flow control), with Retry-After if given. */
+  failNext(status: number, code: string, retryAfter?: number): void {
+    this.failures.push({ status, code, retryAfter });
+  }
+
   private reply(res: http.ServerResponse, status: number, code: string, msg: string, requestId = crypto.randomBytes(8).toString('hex')): void {
     res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8' });
     res.end(JSON.stringify({ code, msg, requestId }));
@@ -93,6 +102,12 @@ export class HuaweiEmulator extends LoopbackEmulator {
     const at = bearer ? this.accessTokens.get(bearer) : undefined;
     if (!at || at.clientId !== clientId) return this.reply(res, 401, '80200001', 'Oauth authentication error');
     if (at.until < Date.now()) return this.reply(res, 401, '80200003', 'Oauth Token expired');
+    const injected = this.failures.shift();
+    if (injected) {
+      if (injected.retryAfter !== undefined) res.setHeader('retry-after', String(injected.retryAfter));
+      this.rejected.push(Date.now());
+      return this.reply(res, injected.status, injected.code, 'injected');
+    }
     let parsed: { message?: { token?: unknown; topic?: string; condition?: string; android?: { ttl?: string; notification?: { click_action?: unknown } } } };
     try {
       parsed = JSON.parse(body) as typeof parsed;
@@ -112,7 +127,7 @@ export class HuaweiEmulator extends LoopbackEmulator {
     const ok = (tokens as string[]).filter((t) => !this.invalid.has(t));
     if (ok.length === 0) return this.reply(res, 400, '80300007', 'All the tokens are invalid');
     const requestId = crypto.randomBytes(8).toString('hex');
-    this.received.push({ clientId, tokens: ok, message: msg as Record<string, unknown>, requestId });
+    this.received.push({ clientId, tokens: ok, message: msg as Record<string, unknown>, requestId, receivedAt: Date.now() });
     if (illegal.length > 0) return this.reply(res, 200, '80100000', JSON.stringify({ success: ok.length, failure: illegal.length, illegal_tokens: illegal }), requestId);
     this.reply(res, 200, '80000000', 'Success', requestId);
   }

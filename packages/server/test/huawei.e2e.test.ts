@@ -74,6 +74,15 @@ for (const db of await testDatabases()) {
       assert.ok(d.registrationId);
     });
 
+    test('flow control (503) is retried after its Retry-After, then delivered', async () => {
+      const d = await phone('hw-flow');
+      emu.failNext(503, '80000003', 1);
+      const r = await call('batch', pushBody([d.registrationId]));
+      const got = await eventually(async () => emu.received.find((x) => x.tokens.includes('hw-flow')), 8000);
+      assert.ok(got.receivedAt - emu.rejected.at(-1)! >= 900, 'waited for Retry-After');
+      assert.equal((await losses(r.TaskId)).length, 0);
+    });
+
     test('a recall overwrites the notification: the same notify_id and tag with the replacement text, without bi_tag', async () => {
       const d = await phone('hw-recall');
       const r = await call('batch', pushBody([d.registrationId], { Title: 'original' }));
