@@ -115,5 +115,21 @@ for (const db of await testDatabases()) {
         await cap.close();
       }
     });
+
+    test('a recall sends the replacement under the same notify_id, with an app_message_id of its own and no receipt URL', async () => {
+      const d = await phone('op-recall');
+      const r = await call('batch', pushBody([d.registrationId], { Title: 'Sale', Desc: 'today' }));
+      const first = await eventually(async () => sentTo('op-recall', r.TaskId));
+      const ok = await call('revoke', { TaskId: r.TaskId, OfflinePushInfo: { Title: 'Sale over', Desc: 'sorry' } });
+      assert.equal(ok.ActionStatus, 'OK', JSON.stringify(ok));
+      const both = await eventually(async () => {
+        const list = emu.received.filter((x) => x.regIds.includes('op-recall'));
+        return list.length === 2 ? list : undefined;
+      });
+      const n = both[1]!.notification;
+      assert.deepEqual([n.title, n.content, n.notify_id], ['Sale over', 'sorry', first.notification.notify_id]);
+      assert.notEqual(n.app_message_id, first.notification.app_message_id);
+      assert.equal(n.call_back_url, undefined);
+    });
   });
 }

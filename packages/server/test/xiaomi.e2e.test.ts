@@ -83,6 +83,17 @@ for (const db of await testDatabases()) {
       assert.deepEqual((await call('get_push_task', { TaskId: r.TaskId })).Task.Vendors, [{ Vendor: 'xiaomi', Sent: 2, Reached: 1 }]);
     });
 
+    test('a recall sends the replacement under the same notify_id (the v3 revoke parameters are not public)', async () => {
+      const d = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: 'mi-recall' });
+      const r = await call('batch', pushBody([d.registrationId], { Title: 'Sale', Desc: 'today' }));
+      const first = await eventually(async () => emu.received.find((x) => x.regIds.includes('mi-recall')));
+      const ok = await call('revoke', { TaskId: r.TaskId, OfflinePushInfo: { Title: 'Sale over', Desc: 'sorry' } });
+      assert.equal(ok.ActionStatus, 'OK', JSON.stringify(ok));
+      const second = await eventually(async () => emu.received.filter((x) => x.regIds.includes('mi-recall'))[1]);
+      assert.deepEqual([second.fields.title, second.fields.description, second.fields.notify_id], ['Sale over', 'sorry', first.fields.notify_id]);
+      assert.equal(second.fields['extra.callback'], undefined, 'no receipts asked for the overwrite');
+    });
+
     test("a certificate's pace spaces its requests; a spent daily quota (200001) pauses it: later pushes are losses without a request", async () => {
       const other = await h.createApp('mi-quota');
       const cert = await admin(h.url, other, 'set_certificate', { Vendor: 'xiaomi', Name: 'mi', Config: { ...emu.app('com.example.quota'), baseUrl: emu.base, limits: { perSecond: 4 } } });

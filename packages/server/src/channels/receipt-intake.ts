@@ -26,8 +26,7 @@ export async function acceptReceipts(db: Kysely<Database>, appId: number, vendor
     })),
   );
   const deadTokens = lost.filter((e) => e.outcome === 'dead' && e.token).map((e) => e.token!);
-  const vendors = vendor === 'apns' ? ['apns', 'apns-voip'] : [vendor];
   for (const part of chunks(deadTokens, 500)) {
-    await db.updateTable('devices').set({ token: null }).where('app_id', '=', appId).where('vendor', 'in', vendors).where('token', 'in', part).execute();
+    await db.updateTable('devices').set({ token: null }).where('app_id', '=', appId).where('vendor', '=', vendor).where('token', 'in', part).execute();
   }
 }

@@ -138,7 +138,8 @@ export class VendorChannels implements OfflineChannels {
 
   /** Each device's certificate and adapter, or its loss: no token, no certificate, no channel. */
   private async route(appId: number, devices: DeviceRow[], losses: Loss[]): Promise<Routed[]> {
-    const certs = await this.certificates(appId);
+    // the app's certificates by vendor, once per batch rather than a scan per device
+    const byVendor = groupBy(await this.certificates(appId), (c) => c.vendor);
     const lose = (d: DeviceRow, r: { code: number; stage: string; reason: string }) => losses.push({ registrationId: d.registration_id, userId: d.user_id, ...r });
     const out: Routed[] = [];
     for (const d of devices) {
@@ -146,6 +147,7 @@ export class VendorChannels implements OfflineChannels {
         lose(d, LossReason.noToken);
         continue;
       }
+      // a PushKit token registered on its own (vendor apns-voip) goes through the APNs certificate
       const vendor = d.vendor === 'apns-voip' ? 'apns' : d.vendor;
       // a vendor with no server API Herald can call (NIO: docs/vendors.md) has no certificate either
       const adapter = this.adapters[vendor as CertVendor];
@@ -153,7 +155,7 @@ export class VendorChannels implements OfflineChannels {
         lose(d, LossReason.noChannel);
         continue;
       }
-      const ofVendor = certs.filter((c) => c.vendor === vendor);
+      const ofVendor = byVendor.get(vendor) ?? [];
       // The device names its certificate; one that names none uses the app's only one for its vendor.
       const cert = d.certificate_id !== null ? ofVendor.find((c) => Number(c.cert_id) === Number(d.certificate_id)) : ofVendor.length === 1 ? ofVendor[0] : undefined;
       if (!cert) {
