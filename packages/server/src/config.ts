@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -17,6 +18,7 @@ const EnvSchema = z.object({
   HERALD_PUBLIC_URL: z.url().optional(),
   HERALD_VENDOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   HERALD_VENDOR_RATE: z.coerce.number().min(0).default(0),
+  HERALD_CRYPTO_THREADS: z.coerce.number().int().min(0).max(64).optional(),
 });
 
 export interface HeraldConfig {
@@ -43,6 +45,8 @@ export interface HeraldConfig {
   vendorConcurrency: number;
   /** Devices sent per second per certificate (0 = unpaced), unless the certificate sets `limits.perSecond`. */
   vendorRate: number;
+  /** Worker threads that encrypt Web Push messages (0 = on the event loop); default: one core less than the machine has, at least 1, at most 4. */
+  cryptoThreads: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HeraldConfig> = {}): HeraldConfig {
@@ -67,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicUrl: e.HERALD_PUBLIC_URL?.replace(/\/$/, ''),
     vendorConcurrency: e.HERALD_VENDOR_CONCURRENCY,
     vendorRate: e.HERALD_VENDOR_RATE,
+    cryptoThreads: e.HERALD_CRYPTO_THREADS ?? Math.min(4, Math.max(1, os.availableParallelism() - 1)),
     ...overrides,
   };
 }

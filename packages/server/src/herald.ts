@@ -8,7 +8,8 @@ import { receiptPath } from './channels/receipt-urls.js';
 import type { VendorAdapter } from './channels/vendor.js';
 import type { CertificateRow } from './store/certificates.js';
 import { apnsAdapter } from './channels/vendors/apns.js';
-import { webPushAdapter } from './channels/vendors/webpush.js';
+import { createWebPushAdapter } from './channels/vendors/webpush.js';
+import { webPushEncryption } from './channels/vendors/webpush-encryption.js';
 import { fcmAdapter } from './channels/vendors/fcm.js';
 import { huaweiAdapter } from './channels/vendors/huawei.js';
 import { xiaomiAdapter } from './channels/vendors/xiaomi.js';
@@ -90,7 +91,8 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     kick: (a, id, c, r) => router.kick(a, id, c, r),
     close: () => router.close(),
   };
-  const adapters: Partial<Record<CertVendor, VendorAdapter>> = { apns: apnsAdapter, webpush: webPushAdapter, fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter, oppo: oppoAdapter, vivo: vivoAdapter, meizu: meizuAdapter, honor: honorAdapter, harmony: harmonyAdapter };
+  const encryption = webPushEncryption(opts.offline ? 0 : config.cryptoThreads);
+  const adapters: Partial<Record<CertVendor, VendorAdapter>> = { apns: apnsAdapter, webpush: createWebPushAdapter(encryption), fcm: fcmAdapter, huawei: huaweiAdapter, xiaomi: xiaomiAdapter, oppo: oppoAdapter, vivo: vivoAdapter, meizu: meizuAdapter, honor: honorAdapter, harmony: harmonyAdapter };
   // Vendors post receipts to the public URL; without one, to the address Herald listens on (known once listening).
   let publicUrl = config.publicUrl;
   const receiptUrl = async (appId: number, cert: CertificateRow) => {
@@ -211,6 +213,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       await runner.stop();
       await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush(), vendors?.flush()]);
       await router.close();
+      await encryption.close();
       await store.close();
     },
   };

@@ -1,5 +1,8 @@
 import webpush from 'web-push';
+import { z } from 'zod';
 import { withRetries } from '../net/retry.js';
+import type { WebPushEncryption } from './webpush-encryption.js';
+import type { EncryptJob, EncryptResult } from './webpush-encrypt.js';
 import { overwriteRecall, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { httpPost } from '../net/http-post.js';
 
@@ -14,23 +17,50 @@ interface WebPushConfig {
 }
 
 /**
- * Web Push (RFC 8030, RFC 8291, RFC 8292). The `web-push` library encrypts (aes128gcm) and signs
- * (VAPID); the request itself goes out on Herald's keep-alive pool (net/http-post.ts), where the
- * library would open a connection per message.
+ * Web Push (RFC 8030, RFC 8291, RFC 8292). Messages are encrypted in batches off the event loop
+ * (webpush-encryption.ts) and signed with a VAPID header kept per push service; the requests go
+ * out on Herald's keep-alive pool (net/http-post.ts), where the `web-push` library would open a
+ * connection per message.
  */
-export const webPushAdapter: VendorAdapter = {
-  // the replacement carries the same Topic, so it replaces a copy the push service still holds (§10)
-  recall: (config, r) => overwriteRecall(webPushAdapter)(config, r),
-  async send(config, message: VendorMessage, targets: readonly VendorTarget[]): Promise<VendorResult[]> {
-    const c = config as unknown as WebPushConfig;
-    const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
-    const out: VendorResult[] = [];
-    for (let i = 0; i < targets.length; i += CONCURRENCY) {
-      out.push(...(await Promise.all(targets.slice(i, i + CONCURRENCY).map((t) => sendOne(c, message, t, ttl)))));
-    }
-    return out;
-  },
-};
+export function createWebPushAdapter(encryption: WebPushEncryption): VendorAdapter {
+  const adapter: VendorAdapter = {
+    // the replacement carries the same Topic, so it replaces a copy the push service still holds (§10)
+    recall: (config, r) => overwriteRecall(adapter)(config, r),
+    async send(config, message: VendorMessage, targets: readonly VendorTarget[]): Promise<VendorResult[]> {
+      const c = config as unknown as WebPushConfig;
+      const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
+      // a recall or a resend replaces an undelivered copy on the push service
+      const topic = message.taskId.replace(/[^A-Za-z0-9_-]/g, '').slice(-32);
+      const prepared = targets.map((t) => prepare(message, t));
+      // every chunk is queued for encryption at once; a chunk is sent while the next is encrypted
+      const chunks: Promise<EncryptResult[]>[] = [];
+      for (let i = 0; i < prepared.length; i += CONCURRENCY) {
+        chunks.push(encryption.encrypt(prepared.slice(i, i + CONCURRENCY).flatMap((p) => ('job' in p ? [p.job] : []))));
+      }
+      const out: VendorResult[] = [];
+      for (let i = 0, k = 0; i < prepared.length; i += CONCURRENCY, k++) {
+        const bodies = (await chunks[k]!).values();
+        const sends = prepared.slice(i, i + CONCURRENCY).map((p): Promise<VendorResult> | VendorResult => {
+          if ('done' in p) return p.done;
+          const r = bodies.next().value!;
+          if ('error' in r) return { registrationId: p.registrationId, outcome: 'dead', code: 400, info: `unusable subscription: ${r.error}` };
+          const headers = {
+            authorization: vapidAuthorization(c, p.endpoint),
+            'content-encoding': 'aes128gcm',
+            'content-type': 'application/octet-stream',
+            ttl: String(ttl),
+            urgency: 'normal',
+            topic,
+          };
+          return post(p.registrationId, p.endpoint, headers, r.body);
+        });
+        out.push(...(await Promise.all(sends)));
+      }
+      return out;
+    },
+  };
+  return adapter;
+}
 
 /** A VAPID JWT lives 12 hours (RFC 8292 allows up to 24) and is renewed an hour before it ends. */
 const VAPID_LIFETIME_S = 12 * 3600;
@@ -66,27 +96,31 @@ function payloadFor(message: VendorMessage, t: VendorTarget): string | null {
   return Buffer.byteLength(text) > MAX_PLAINTEXT ? null : text;
 }
 
-async function sendOne(c: WebPushConfig, message: VendorMessage, t: VendorTarget, ttl: number): Promise<VendorResult> {
+type Prepared = { registrationId: string; endpoint: string; job: EncryptJob } | { done: VendorResult };
+
+/** The device's subscription and payload, or the loss when either cannot be used. */
+function prepare(message: VendorMessage, t: VendorTarget): Prepared {
   const payload = payloadFor(message, t);
-  if (payload === null) return { registrationId: t.registrationId, outcome: 'failed', code: 413, info: `payload over ${MAX_PLAINTEXT} bytes` };
-  let details: ReturnType<typeof webpush.generateRequestDetails>;
+  if (payload === null) return { done: { registrationId: t.registrationId, outcome: 'failed', code: 413, info: `payload over ${MAX_PLAINTEXT} bytes` } };
+  const sub = Subscription.safeParse(safeJson(t.token));
+  if (!sub.success) return { done: { registrationId: t.registrationId, outcome: 'dead', code: 400, info: `unusable subscription: ${sub.error.issues[0]?.message ?? 'not a PushSubscription'}` } };
+  return { registrationId: t.registrationId, endpoint: sub.data.endpoint, job: { p256dh: sub.data.keys.p256dh, auth: sub.data.keys.auth, payload } };
+}
+
+const Subscription = z.object({ endpoint: z.url(), keys: z.object({ p256dh: z.string().min(1), auth: z.string().min(1) }) });
+
+function safeJson(text: string): unknown {
   try {
-    const subscription = JSON.parse(t.token) as webpush.PushSubscription;
-    details = webpush.generateRequestDetails(subscription, payload, {
-      // no vapidDetails: the library would sign a new JWT per message; the signed header is kept instead
-      headers: { Authorization: vapidAuthorization(c, subscription.endpoint) },
-      TTL: ttl,
-      urgency: 'normal',
-      // a recall or a resend replaces an undelivered copy on the push service
-      topic: message.taskId.replace(/[^A-Za-z0-9_-]/g, '').slice(-32),
-    });
-  } catch (err) {
-    return { registrationId: t.registrationId, outcome: 'dead', code: 400, info: `unusable subscription: ${(err as Error).message}` };
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
-  const id = t.registrationId;
+}
+
+function post(id: string, endpoint: string, headers: Record<string, string>, body: Uint8Array): Promise<VendorResult> {
   return withRetries<VendorResult>(
     async () => {
-      const res = await httpPost(details.endpoint, details.headers as Record<string, string>, new Uint8Array(details.body as Buffer));
+      const res = await httpPost(endpoint, headers, body);
       const text = await res.text().catch(() => '');
       // RFC 8030 §5: 201 Created; some services answer 200 or 202
       if (res.status === 200 || res.status === 201 || res.status === 202) return { done: { registrationId: id, outcome: 'sent' } };
