@@ -291,6 +291,69 @@ migrations['0006_voip_token'] = {
   },
 };
 
+migrations['0007_stats'] = {
+  async up(db: Kysely<unknown>) {
+    // Funnel and loss counters per task, hour, channel (EventType), platform and metric: one upsert
+    // per distinct key per flush (stats/recorder.ts). `family` 0 = all-users, tag and single pushes, 1 = chat message pushes.
+    await db.schema
+      .createTable('stat_counters')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('family', 'bigint', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('hour', 'bigint', (c) => c.notNull())
+      .addColumn('event_type', 'bigint', (c) => c.notNull())
+      .addColumn('platform', 'bigint', (c) => c.notNull())
+      .addColumn('metric', 'text', (c) => c.notNull())
+      .addColumn('code', 'bigint', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('count', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('stat_counters_pk', ['app_id', 'task_id', 'hour', 'event_type', 'platform', 'metric', 'code'])
+      .execute();
+    await db.schema.createIndex('stat_counters_hour_idx').on('stat_counters').columns(['app_id', 'family', 'hour']).execute();
+
+    // Per-device steps that no other table keeps (vendor sends and receipts, first gateway sends),
+    // for the message link; bounded per task and pruned with the retention.
+    await db.schema
+      .createTable('trace_events')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('task_id', 'text', (c) => c.notNull())
+      .addColumn('registration_id', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('step', 'text', (c) => c.notNull())
+      .addColumn('event_type', 'bigint', (c) => c.notNull())
+      .addColumn('platform', 'bigint', (c) => c.notNull())
+      .addColumn('code', 'bigint', (c) => c.notNull())
+      .addColumn('info', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('trace_events_device_idx').on('trace_events').columns(['app_id', 'task_id', 'registration_id']).execute();
+    await db.schema.createIndex('trace_events_at_idx').on('trace_events').column('at').execute();
+
+    // Webhook bodies waiting to be posted to the app's backend (callbacks/): one row per request
+    // of 1–100 events, written in the transaction that counted them.
+    await db.schema
+      .createTable('callback_outbox')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('command', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('event_count', 'bigint', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_at', 'bigint', (c) => c.notNull())
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'bigint')
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('callback_outbox_due_idx').on('callback_outbox').columns(['status', 'next_at']).execute();
+
+    // First hand-over of an inbox row to a session (the gateway channel's "sent"); null = not yet.
+    await db.schema.alterTable('inbox').addColumn('sent_at', 'bigint').execute();
+    // Push records: searched by time and kind.
+    await db.schema.createIndex('tasks_created_idx').on('tasks').columns(['app_id', 'created_at']).execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

@@ -95,6 +95,8 @@ export interface InboxTable {
   /** 1 when the message was recalled after this device acked it and the device still has to be told. */
   recall_pending: Generated<number>;
   vendor_sent: Generated<number>;
+  /** First hand-over to a session (the gateway channel's "sent"); null = not yet. */
+  sent_at: number | null;
 }
 
 export interface LossesTable {
@@ -213,6 +215,56 @@ export interface CertificatesTable {
   updated_at: number;
 }
 
+export interface StatCountersTable {
+  app_id: number;
+  /** 0 = all-users, tag and single pushes (all_member_*), 1 = chat message pushes (normal_push_*). */
+  family: number;
+  task_id: string;
+  /** Epoch hour: floor(ms / 3,600,000). */
+  hour: number;
+  /** 1 = offline (vendor channel), 2 = online (Herald's gateway), as Tencent's EventType. */
+  event_type: number;
+  /** PushPlatform (stats/platforms.ts). */
+  platform: number;
+  /** sendable, sent, reached, clicked, loss_ready (ready-to-send loss), loss_post (post-send loss). */
+  metric: string;
+  /** Loss reason code; 0 for the other metrics. */
+  code: number;
+  reason: string;
+  count: number;
+}
+
+export interface TraceEventsTable {
+  app_id: number;
+  task_id: string;
+  registration_id: string;
+  at: number;
+  /** What happened (stats/trace-steps.ts). */
+  step: string;
+  event_type: number;
+  platform: number;
+  code: number;
+  info: string;
+}
+
+export interface CallbackOutboxTable {
+  id: string;
+  app_id: number;
+  /** CallbackCommand, e.g. Push.AllMemberPush. */
+  command: string;
+  /** JSON: the request body, {"Events":[…]}. */
+  body: string;
+  event_count: number;
+  /** pending, or dead once it can no longer be delivered. */
+  status: string;
+  attempts: Generated<number>;
+  next_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
 export interface Database {
   apps: AppsTable;
   devices: DevicesTable;
@@ -232,4 +284,7 @@ export interface Database {
   seq_counters: SeqCountersTable;
   certificates: CertificatesTable;
   vendor_counts: VendorCountsTable;
+  stat_counters: StatCountersTable;
+  trace_events: TraceEventsTable;
+  callback_outbox: CallbackOutboxTable;
 }
