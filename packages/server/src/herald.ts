@@ -30,6 +30,7 @@ import { authenticateDevice, LastSeen } from './registry/index.js';
 import { Receipts } from './stats/index.js';
 import { AppDirectory, apps as appStore, openStore, tasks, type App, type Store } from './store/index.js';
 import { Batcher } from './util/batcher.js';
+import { CallbackOutbox, CallbackSender, CallbackSettings, callbackMetrics, type CallbackSenderOptions } from './callbacks/index.js';
 
 export interface Herald {
   /** `http://host:port` of the API and gateway. */
@@ -39,6 +40,8 @@ export interface Herald {
   log: Logger;
   gateway: Gateway;
   router: Router;
+  /** Where events for the apps' backends are stored (the statistics recorder writes them). */
+  callbacks: CallbackOutbox;
   /** The app created on this start because the store had none. */
   createdDefaultApp?: App;
   /** Writes buffered receipts and status changes now (tests and shutdown). */
@@ -63,6 +66,8 @@ export interface StartOptions {
   /** Fan-out shard and page sizes (defaults: HERALD_FANOUT_SHARD_SIZE and 500). */
   shardSize?: number;
   pageSize?: number;
+  /** Callback sender timings, shortened by tests (back-off, retry bound, polling). */
+  callbacks?: Partial<Omit<CallbackSenderOptions, 'db' | 'settings' | 'owner' | 'onError' | 'metrics'>>;
 }
 
 /** Starts every part of Herald in this process: store, API, gateway, in-process routing. */
@@ -73,6 +78,10 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const apps = new AppDirectory(db);
   const createdDefaultApp = opts.bootstrapDefaultApp && (await appStore.countApps(db)) === 0 ? await appStore.createApp(db, 'default') : undefined;
   const onError = (err: unknown, context = 'background work') => log.error({ err }, context);
+  // The outbox is written in the statistics recorder's transactions; the sender, made below once
+  // this process's lease owner exists, posts it.
+  const callbackSettings = new CallbackSettings(db);
+  const callbacks = new CallbackOutbox(db, callbackSettings, (appId) => callbackSender.wake(appId));
   const receipts = new Receipts(db, (err) => onError(err, 'receipt write'));
   const lastSeen = new LastSeen(db, (err) => onError(err, 'last-seen write'));
   let accepting = false;
@@ -114,6 +123,18 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     onError,
   });
   const owner = `${process.pid}-${randomHex(4)}`;
+  const callbackSender = new CallbackSender({
+    db,
+    settings: callbackSettings,
+    owner,
+    onError,
+    metrics: callbackMetrics(metrics.registry, db),
+    timeoutMs: config.callbackTimeoutSeconds * 1000,
+    concurrency: config.callbackConcurrency,
+    defaultPerSecond: config.callbackRate,
+    retryForMs: config.callbackRetryHours * 3600_000,
+    ...opts.callbacks,
+  });
   const leaseMs = config.taskLeaseSeconds * 1000;
   const fanout = new Fanout({ db, router: lateRouter, offline, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize });
   const adminDeps: AdminDeps = {
@@ -125,6 +146,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     lastRecall: new Map(),
     metrics,
     publicUrl: () => publicUrl,
+    callbacks,
   };
   const runner = new TaskRunner({
     db,
@@ -184,6 +206,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   await api.listen({ port: config.port, host: config.host });
   accepting = true;
   runner.start();
+  callbackSender.start();
   const port = (api.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   publicUrl ??= `http://${host}:${port}`;
@@ -196,6 +219,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     log,
     gateway,
     router,
+    callbacks,
     createdDefaultApp,
     async flush() {
       await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush(), vendors?.flush()]);
@@ -214,6 +238,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush(), vendors?.flush()]);
       await router.close();
       await encryption.close();
+      await callbackSender.close();
       await store.close();
     },
   };

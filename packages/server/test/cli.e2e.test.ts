@@ -98,6 +98,23 @@ describe('herald CLI', () => {
     assert.equal(verifyUserSig(r.stdout.trim(), 1400000001, 'administrator', 'k3y'), null);
   });
 
+  test('callback set, get, off and dead work on the store; a bad URL is refused', async () => {
+    const app = JSON.parse((await run(['app', 'create', '--name', 'hooks', '--json'], env)).stdout);
+    const id = String(app.sdkAppId);
+    const bad = await run(['callback', 'set', '--sdkappid', id, '--url', 'ftp://example.com/hook'], env);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /url: must be an http or https URL/i);
+    const set = await run(['callback', 'set', '--sdkappid', id, '--url', 'https://backend.example.com/hook', '--token', 'abcdefghijklmnop', '--max-per-second', '5'], env);
+    assert.equal(set.code, 0, set.stderr);
+    const shown = { Url: 'https://backend.example.com/hook', Token: '****mnop', Enabled: 1, MaxPerSecond: 5, Pending: 0, PendingEvents: 0, Dead: 0, DeadEvents: 0, LastError: '' };
+    assert.deepEqual(JSON.parse(set.stdout), shown);
+    assert.deepEqual(JSON.parse((await run(['callback', 'get', '--sdkappid', id], env)).stdout), shown);
+    const off = await run(['callback', 'off', '--sdkappid', id], env);
+    assert.deepEqual(JSON.parse(off.stdout), { ...shown, Enabled: 0 }, 'off keeps the URL and token');
+    assert.notEqual((await run(['callback', 'dead', '--sdkappid', id], env)).code, 0, 'dead needs --retry or --drop');
+    assert.equal((await run(['callback', 'dead', '--sdkappid', id, '--drop'], env)).stdout, '0 deleted\n');
+  });
+
   test('start prints the default app once; device listen shows a push sent with herald push', async () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-start-'));
     const port = String(20000 + Math.floor(Math.random() * 20000));

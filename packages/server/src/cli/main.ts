@@ -6,7 +6,8 @@ import { startHerald } from '../herald.js';
 import fs from 'node:fs';
 import { CERT_VENDORS } from '../channels/certificates.js';
 import { isCertVendor, saveCertificate, viewOf } from '../channels/certificate-service.js';
-import { apps, certificates, openStore } from '../store/index.js';
+import { apps, callbackOutbox, certificates, openStore } from '../store/index.js';
+import { callbackStatus, callbackView, readCallbackConfig, saveCallbackConfig, type CallbackPatch } from '../callbacks/index.js';
 import { callAdmin } from './admin-request.js';
 import { firstStartBanner } from './banner.js';
 import { listenAsDevice } from './device-listen.js';
@@ -146,6 +147,50 @@ cert
   .requiredOption('--id <n>', 'certificate id', int)
   .action(async (o: { sdkappid: number; id: number }) => {
     if (!(await withStore((s) => certificates.deleteCertificate(s.db, o.sdkappid, o.id)))) throw new Error(`no certificate ${o.id}`);
+  });
+
+const callback = program.command('callback').description("the app's Push.AllMemberPush webhook: URL, signing token, pace, and the requests waiting or dead");
+const showCallback = (db: Parameters<typeof callbackStatus>[0], appId: number) =>
+  Promise.all([readCallbackConfig(db, appId), callbackStatus(db, appId)]).then(([c, s]) => JSON.stringify(callbackView(c, s), null, 2) + '\n');
+const saveCallback = (appId: number, patch: CallbackPatch) =>
+  withStore(async (s) => {
+    const r = await saveCallbackConfig(s.db, appId, patch);
+    if (!r.ok) throw new Error(r.message);
+    return showCallback(s.db, appId);
+  });
+callback
+  .command('set')
+  .description('post the events to this URL (callbacks on); a running Herald sees it within seconds')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .requiredOption('--url <url>', 'http or https URL of the app backend')
+  .option('--token <token>', "signs each request (Sign = sha256(token + RequestTime)); '' removes it")
+  .option('--max-per-second <n>', "requests a second to this URL; 0 = Herald's default", int)
+  .action(async (o: { sdkappid: number; url: string; token?: string; maxPerSecond?: number }) => {
+    process.stdout.write(await saveCallback(o.sdkappid, { url: o.url, token: o.token, enabled: true, maxPerSecond: o.maxPerSecond }));
+  });
+callback
+  .command('get')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .action(async (o: { sdkappid: number }) => {
+    process.stdout.write(await withStore((s) => showCallback(s.db, o.sdkappid)));
+  });
+callback
+  .command('off')
+  .description('stop posting; the URL and the waiting requests are kept for when it is set again')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .action(async (o: { sdkappid: number }) => {
+    process.stdout.write(await saveCallback(o.sdkappid, { enabled: false }));
+  });
+callback
+  .command('dead')
+  .description('requests given up after the retry bound: put them back in the queue, or delete them')
+  .requiredOption('--sdkappid <n>', 'SDKAppID', int)
+  .addOption(new Option('--retry', 'retry them, with a fresh retry window').conflicts('drop'))
+  .option('--drop', 'delete them')
+  .action(async (o: { sdkappid: number; retry?: boolean; drop?: boolean }) => {
+    if (!o.retry && !o.drop) throw new InvalidArgumentError('give --retry or --drop');
+    const n = await withStore((s) => (o.retry ? callbackOutbox.retryDead(s.db, o.sdkappid, Date.now()) : callbackOutbox.dropDead(s.db, o.sdkappid)));
+    process.stdout.write(`${n} ${o.retry ? 'back in the queue' : 'deleted'}\n`);
   });
 
 const device = program.command('device').description('act as a device');

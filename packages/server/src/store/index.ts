@@ -13,3 +13,4 @@ export * as sched from './sched.js';
 export { allocateSeqs } from './seqs.js';
 export * as certificates from './certificates.js';
 export * as vendorCounts from './vendor-counts.js';
+export * as callbackOutbox from './callback-outbox.js';

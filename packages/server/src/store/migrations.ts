@@ -354,6 +354,14 @@ migrations['0007_stats'] = {
   },
 };
 
+// The callback sender claims, counts and resumes one app's rows at a time (callbacks/), so a large
+// backlog of one app is never scanned to find another's.
+migrations['0008_callbacks'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createIndex('callback_outbox_app_idx').on('callback_outbox').columns(['status', 'app_id', 'next_at']).execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

@@ -7,6 +7,7 @@ import { pushCommand } from './push.js';
 import { revokeCommand } from './revoke.js';
 import { addSchedTask, deleteSchedTask, getSchedTask, listSchedTask, modifySchedTask } from './sched.js';
 import { getPushSettings, setPushSettings } from './settings.js';
+import { getCallback, setCallback } from './callback.js';
 import { getPushTask } from './task-info.js';
 
 /** Every `v4/timpush/{command}` Herald answers, by Tencent's command name. */
@@ -23,6 +24,8 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   get_push_task: getPushTask,
   set_push_settings: setPushSettings,
   get_push_settings: getPushSettings,
+  set_callback: setCallback,
+  get_callback: getCallback,
   set_certificate: setCertificate,
   get_certificates: getCertificates,
   delete_certificate: deleteCertificate,

@@ -1,6 +1,7 @@
 import type { BatchPushAcceptor, BroadcastPushDeps } from '../../dispatch/index.js';
 import type { RevokeDeps } from '../../dispatch/revoke.js';
 import type { Kysely } from 'kysely';
+import type { CallbackOutbox } from '../../callbacks/index.js';
 import type { AppDirectory, Database } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
 import type { AdminCaller } from './auth.js';
@@ -17,6 +18,8 @@ export interface AdminDeps {
   metrics: Metrics;
   /** Where vendors reach Herald (HERALD_PUBLIC_URL, or the listening address once known). */
   publicUrl(): string | undefined;
+  /** The app's callback rows and config (set_callback, get_callback). */
+  callbacks: CallbackOutbox;
 }
 
 export interface AdminCommand {

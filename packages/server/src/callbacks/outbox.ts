@@ -1,0 +1,73 @@
+import type { Kysely, Transaction } from 'kysely';
+import { randomHex } from '../auth/secrets.js';
+import { callbackOutbox, type Database } from '../store/index.js';
+import { chunks } from '../util/chunks.js';
+import { MAX_EVENTS_PER_REQUEST, type CallbackCommand } from './events.js';
+import { isActive, type CallbackSettings } from './settings.js';
+
+export interface CallbackStatus extends callbackOutbox.OutboxCounts {
+  lastError?: string;
+}
+
+/** The app's rows waiting and dead, and the last error an attempt met. */
+export async function callbackStatus(db: Kysely<Database>, appId: number): Promise<CallbackStatus> {
+  const [counts, lastError] = await Promise.all([callbackOutbox.counts(db, appId), callbackOutbox.lastError(db, appId)]);
+  return { ...counts, ...(lastError ? { lastError } : {}) };
+}
+
+/**
+ * Where events for the app's backend are written: rows of the callback_outbox table, each one
+ * request body, stored in the transaction of whoever produced the events so that none is lost or
+ * told twice by a rollback. The sender posts them.
+ */
+export class CallbackOutbox {
+  private seq = 0;
+
+  /** `notify` tells the sender an app has new rows or a new config. */
+  constructor(private db: Kysely<Database>, private settings: CallbackSettings, private notify: (appId: number) => void = () => {}) {}
+
+  /**
+   * Whether the app has a callback URL set and on: cached a few seconds, so the hot path may ask
+   * per batch. Inside a transaction pass it as `via`: on SQLite the store has one connection,
+   * which the transaction holds, so a read outside it would wait for it forever.
+   */
+  async wants(appId: number, via?: Transaction<Database> | Kysely<Database>): Promise<boolean> {
+    return isActive(await this.settings.get(appId, via));
+  }
+
+  /**
+   * Stores the events in the caller's transaction as rows of at most 100 events each (one request
+   * body per row), each event led by its CallbackCommand as Tencent's are. Callers gather a whole
+   * batch into one call: a row is a request.
+   */
+  async enqueue(tx: Transaction<Database> | Kysely<Database>, appId: number, command: CallbackCommand, events: readonly object[]): Promise<void> {
+    if (events.length === 0) return;
+    const now = Date.now();
+    const rows = chunks(events, MAX_EVENTS_PER_REQUEST).map((part) => ({
+      id: this.nextId(now),
+      app_id: appId,
+      command,
+      body: JSON.stringify({ Events: part.map((e) => ({ CallbackCommand: command, ...e })) }),
+      event_count: part.length,
+      created_at: now,
+    }));
+    await callbackOutbox.insertRows(tx, rows);
+    this.notify(appId);
+  }
+
+  /** The app's callback config changed (set_callback): read it again, now. */
+  changed(appId: number): void {
+    this.settings.forget(appId);
+    this.notify(appId);
+  }
+
+  status(appId: number): Promise<CallbackStatus> {
+    return callbackStatus(this.db, appId);
+  }
+
+  /** Ids sort by creation (time, then a counter), which orders an app's rows with equal next_at. */
+  private nextId(now: number): string {
+    this.seq = (this.seq + 1) % 36 ** 4;
+    return now.toString(36).padStart(9, '0') + this.seq.toString(36).padStart(4, '0') + randomHex(4);
+  }
+}

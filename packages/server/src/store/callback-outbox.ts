@@ -1,0 +1,137 @@
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { CallbackOutboxTable, Database } from './schema.js';
+import { chunks } from '../util/chunks.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A row as the sender holds it while posting it. */
+export type OutboxRow = Pick<CallbackOutboxTable, 'id' | 'app_id' | 'command' | 'body' | 'event_count' | 'next_at' | 'created_at'> & { attempts: number };
+
+export type NewOutboxRow = Pick<CallbackOutboxTable, 'id' | 'app_id' | 'command' | 'body' | 'event_count' | 'created_at'>;
+
+export async function insertRows(db: Db, rows: readonly NewOutboxRow[]): Promise<void> {
+  for (const part of chunks(rows, 100)) {
+    await db
+      .insertInto('callback_outbox')
+      .values(part.map((r) => ({ ...r, status: 'pending', attempts: 0, next_at: r.created_at, lease_owner: null, lease_until: null, last_error: null })))
+      .execute();
+  }
+}
+
+const leaseFree = (now: number) => (eb: ExpressionBuilder<Database, 'callback_outbox'>) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
+
+/**
+ * Takes the lease on up to `limit` of one app's due rows, oldest first. The lease condition is
+ * checked again on each row as it is updated, so two processes never both take a row.
+ */
+export async function claimDue(db: Kysely<Database>, appId: number, owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]> {
+  const rows = await db
+    .updateTable('callback_outbox')
+    .set({ lease_owner: owner, lease_until: now + leaseMs })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('callback_outbox')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('app_id', '=', appId)
+        .where('next_at', '<=', now)
+        .where(leaseFree(now))
+        .orderBy('next_at')
+        .orderBy('id')
+        .limit(limit),
+    )
+    .where('status', '=', 'pending')
+    .where(leaseFree(now))
+    .returning(['id', 'app_id', 'command', 'body', 'event_count', 'attempts', 'next_at', 'created_at'])
+    .execute();
+  return rows.sort((a, b) => a.next_at - b.next_at || (a.id < b.id ? -1 : 1));
+}
+
+/** Each app with pending rows and the earliest time one of them is due. */
+export async function pendingApps(db: Kysely<Database>): Promise<{ appId: number; due: number }[]> {
+  const rows = await db
+    .selectFrom('callback_outbox')
+    .select((eb) => ['app_id', eb.fn.min('next_at').as('due')])
+    .where('status', '=', 'pending')
+    .groupBy('app_id')
+    .execute();
+  return rows.map((r) => ({ appId: Number(r.app_id), due: Number(r.due) }));
+}
+
+/** Delivered: the row goes, whoever holds it now. */
+export async function remove(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('callback_outbox').where('id', '=', id).execute();
+}
+
+/** A failed attempt: tried again at `nextAt`, or kept as dead. Only the lease holder may write it. */
+export async function failed(db: Kysely<Database>, id: string, owner: string, attempts: number, error: string, next: { at: number } | 'dead'): Promise<void> {
+  await db
+    .updateTable('callback_outbox')
+    .set({ attempts, last_error: error.slice(0, 500), lease_owner: null, lease_until: null, ...(next === 'dead' ? { status: 'dead' } : { next_at: next.at }) })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .execute();
+}
+
+/** Gives back rows this owner claimed and did not post (on close), for anyone to take at once. */
+export async function release(db: Kysely<Database>, owner: string, ids?: readonly string[]): Promise<void> {
+  let q = db.updateTable('callback_outbox').set({ lease_owner: null, lease_until: null }).where('lease_owner', '=', owner);
+  if (ids) {
+    if (ids.length === 0) return;
+    q = q.where('id', 'in', ids);
+  }
+  await q.execute();
+}
+
+/** Makes the app's pending rows due now: its endpoint changed, so their back-off no longer says anything. */
+export async function resumePending(db: Db, appId: number, now: number): Promise<void> {
+  await db.updateTable('callback_outbox').set({ next_at: now }).where('status', '=', 'pending').where('app_id', '=', appId).where('next_at', '>', now).execute();
+}
+
+/**
+ * Dead rows back in the queue with a fresh retry window (the bound is counted from created_at);
+ * the number moved.
+ */
+export async function retryDead(db: Db, appId: number, now: number): Promise<number> {
+  const r = await db.updateTable('callback_outbox').set({ status: 'pending', next_at: now, created_at: now, attempts: 0 }).where('status', '=', 'dead').where('app_id', '=', appId).executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+export async function dropDead(db: Db, appId: number): Promise<number> {
+  const r = await db.deleteFrom('callback_outbox').where('status', '=', 'dead').where('app_id', '=', appId).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+export interface OutboxCounts {
+  pending: number;
+  dead: number;
+  /** Events in those rows. */
+  pendingEvents: number;
+  deadEvents: number;
+}
+
+/** Rows and events waiting and dead, for one app or (no appId) the whole store. */
+export async function counts(db: Db, appId?: number): Promise<OutboxCounts> {
+  let q = db.selectFrom('callback_outbox').select((eb) => ['status', eb.fn.countAll<number>().as('rows'), eb.fn.sum<number>('event_count').as('events')]);
+  if (appId !== undefined) q = q.where('status', 'in', ['pending', 'dead']).where('app_id', '=', appId);
+  const out: OutboxCounts = { pending: 0, dead: 0, pendingEvents: 0, deadEvents: 0 };
+  for (const r of await q.groupBy('status').execute()) {
+    if (r.status === 'pending') [out.pending, out.pendingEvents] = [Number(r.rows), Number(r.events ?? 0)];
+    else if (r.status === 'dead') [out.dead, out.deadEvents] = [Number(r.rows), Number(r.events ?? 0)];
+  }
+  return out;
+}
+
+/** The error of the app's most recent failed attempt, if a row still carries one. */
+export async function lastError(db: Db, appId: number): Promise<string | undefined> {
+  const r = await db
+    .selectFrom('callback_outbox')
+    .select('last_error')
+    .where('status', 'in', ['pending', 'dead'])
+    .where('app_id', '=', appId)
+    .where('last_error', 'is not', null)
+    .orderBy('next_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return r?.last_error ?? undefined;
+}
