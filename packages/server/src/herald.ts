@@ -30,6 +30,7 @@ import { authenticateDevice, LastSeen } from './registry/index.js';
 import { Receipts } from './stats/index.js';
 import { AppDirectory, apps as appStore, openStore, tasks, type App, type Store } from './store/index.js';
 import { Batcher } from './util/batcher.js';
+import { RetentionPruner } from './stats/retention.js';
 import { CallbackOutbox, CallbackSender, CallbackSettings, callbackMetrics, type CallbackSenderOptions } from './callbacks/index.js';
 
 export interface Herald {
@@ -54,7 +55,10 @@ export interface StartOptions {
   offline?: OfflineChannels;
   /** How often expired inbox messages are swept (ms). */
   sweepIntervalMs?: number;
+  /** How long pushes and everything kept for them stay (ms; default HERALD_RETENTION_DAYS). */
   retentionMs?: number;
+  /** How often the retention runs (ms, default 15 minutes). */
+  pruneIntervalMs?: number;
   /** Create an app named "default" when the store has none (the first start). */
   bootstrapDefaultApp?: boolean;
   /** Gateway timeouts, shortened by tests. */
@@ -192,7 +196,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const router: Router = new LocalRouter(gateway);
 
   const sweepEvery = opts.sweepIntervalMs ?? 60_000;
-  const retention = opts.retentionMs ?? 30 * 86400_000;
+  const retention = opts.retentionMs ?? config.retentionDays * 86400_000;
   let sweeping = false;
   const sweeper = setInterval(() => {
     if (sweeping) return;
@@ -202,10 +206,12 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       .finally(() => (sweeping = false));
   }, sweepEvery);
   sweeper.unref();
+  const pruner = new RetentionPruner(db, { retentionMs: retention, intervalMs: opts.pruneIntervalMs ?? 15 * 60_000, onError: (err) => onError(err, 'retention') });
 
   await api.listen({ port: config.port, host: config.host });
   accepting = true;
   runner.start();
+  pruner.start();
   callbackSender.start();
   const port = (api.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -229,6 +235,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       closed = true;
       accepting = false;
       clearInterval(sweeper);
+      await pruner.stop();
       // Sessions first (the HTTP server waits for its sockets), then in-flight requests, then the
       // work they started; the inboxes hold whatever the closed sessions did not get.
       await gateway.close();

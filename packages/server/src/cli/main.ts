@@ -12,6 +12,7 @@ import { callAdmin } from './admin-request.js';
 import { firstStartBanner } from './banner.js';
 import { listenAsDevice } from './device-listen.js';
 import { emulate } from './emulate.js';
+import { addPushRecordsCommand } from './push-records.js';
 import { HeraldClient, type Platform, type Vendor } from '@herald/client';
 
 function int(value: string): number {
@@ -81,7 +82,7 @@ program
     process.stdout.write(genUserSig(o.sdkappid, o.key, o.identifier, o.expire) + '\n');
   });
 
-program
+const pushCommand = program
   .command('push')
   .description('push through the REST API: to UserIDs or RegistrationIDs (v4/timpush/batch), or to all users or a tag audience (v4/timpush/push)')
   .requiredOption('--sdkappid <n>', 'SDKAppID', int)
@@ -114,6 +115,8 @@ program
     process.stdout.write(JSON.stringify(reply) + '\n');
     if (reply.ActionStatus !== 'OK') process.exitCode = 1;
   });
+
+addPushRecordsCommand(pushCommand, (sdkAppId) => withStore(async (s) => (await apps.findApp(s.db, sdkAppId))?.secretKey));
 
 const cert = program.command('cert').description("manage an app's vendor certificates (credentials); secrets are shown masked");
 cert

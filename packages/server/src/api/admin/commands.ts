@@ -9,6 +9,8 @@ import { addSchedTask, deleteSchedTask, getSchedTask, listSchedTask, modifySched
 import { getPushSettings, setPushSettings } from './settings.js';
 import { getCallback, setCallback } from './callback.js';
 import { getPushTask } from './task-info.js';
+import { getPushRecords } from './push-records.js';
+import { allMemberPushTrace } from './push-trace.js';
 
 /** Every `v4/timpush/{command}` Herald answers, by Tencent's command name. */
 export const adminCommands: Readonly<Record<string, AdminCommand>> = {
@@ -20,8 +22,10 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   delete_sched_task: deleteSchedTask,
   get_sched_task: getSchedTask,
   list_sched_task: listSchedTask,
+  all_member_push_trace: allMemberPushTrace,
   // Herald's own
   get_push_task: getPushTask,
+  get_push_records: getPushRecords,
   set_push_settings: setPushSettings,
   get_push_settings: getPushSettings,
   set_callback: setCallback,
