@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   HERALD_VENDOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   HERALD_VENDOR_RATE: z.coerce.number().min(0).default(0),
   HERALD_CRYPTO_THREADS: z.coerce.number().int().min(0).max(64).optional(),
+  HERALD_STATISTICS: z.enum(['on', 'off']).default('on'),
+  HERALD_TRACE_LIMIT: z.coerce.number().int().min(0).max(100_000_000).default(200_000),
   HERALD_CALLBACK_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(5),
   HERALD_CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
   HERALD_CALLBACK_RATE: z.coerce.number().int().min(1).max(100_000).default(1000),
@@ -52,6 +54,10 @@ export interface HeraldConfig {
   vendorRate: number;
   /** Worker threads that encrypt Web Push messages (0 = on the event loop); default: one core less than the machine has, at least 1, at most 4. */
   cryptoThreads: number;
+  /** Funnel counters, trace steps and callbacks; off only for measuring what they cost. */
+  statistics: boolean;
+  /** Trace steps kept per push and process for the message link; past it, steps are only counted. */
+  traceLimit: number;
   /** A callback request with no answer by then has failed and is tried again. */
   callbackTimeoutSeconds: number;
   /** Callback requests in flight in this process, over all apps. */
@@ -87,6 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     vendorConcurrency: e.HERALD_VENDOR_CONCURRENCY,
     vendorRate: e.HERALD_VENDOR_RATE,
     cryptoThreads: e.HERALD_CRYPTO_THREADS ?? Math.min(4, Math.max(1, os.availableParallelism() - 1)),
+    statistics: e.HERALD_STATISTICS === 'on',
+    traceLimit: e.HERALD_TRACE_LIMIT,
     callbackTimeoutSeconds: e.HERALD_CALLBACK_TIMEOUT_SECONDS,
     callbackConcurrency: e.HERALD_CALLBACK_CONCURRENCY,
     callbackRate: e.HERALD_CALLBACK_RATE,

@@ -27,11 +27,12 @@ import { randomHex } from './auth/secrets.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
 import { authenticateDevice, LastSeen } from './registry/index.js';
-import { Receipts } from './stats/index.js';
+import { Receipts, StatsRecorder } from './stats/index.js';
 import { AppDirectory, apps as appStore, openStore, tasks, type App, type Store } from './store/index.js';
 import { Batcher } from './util/batcher.js';
 import { RetentionPruner } from './stats/retention.js';
 import { CallbackOutbox, CallbackSender, CallbackSettings, callbackMetrics, type CallbackSenderOptions } from './callbacks/index.js';
+import { groupBy } from './util/group-by.js';
 
 export interface Herald {
   /** `http://host:port` of the API and gateway. */
@@ -43,6 +44,8 @@ export interface Herald {
   router: Router;
   /** Where events for the apps' backends are stored (the statistics recorder writes them). */
   callbacks: CallbackOutbox;
+  /** Funnel counters, trace steps and callbacks. */
+  stats: StatsRecorder;
   /** The app created on this start because the store had none. */
   createdDefaultApp?: App;
   /** Writes buffered receipts and status changes now (tests and shutdown). */
@@ -86,7 +89,8 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   // this process's lease owner exists, posts it.
   const callbackSettings = new CallbackSettings(db);
   const callbacks = new CallbackOutbox(db, callbackSettings, (appId) => callbackSender.wake(appId));
-  const receipts = new Receipts(db, (err) => onError(err, 'receipt write'));
+  const stats = new StatsRecorder(db, { enabled: config.statistics, traceLimitPerTask: config.traceLimit, callbacks, onError: (err) => onError(err, 'statistics write') });
+  const receipts = new Receipts(db, stats, (err) => onError(err, 'receipt write'));
   const lastSeen = new LastSeen(db, (err) => onError(err, 'last-seen write'));
   let accepting = false;
 
@@ -114,11 +118,12 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   };
   const vendors = opts.offline
     ? undefined
-    : new VendorChannels(db, adapters, (err) => onError(err, 'offline channel'), receiptUrl, { concurrency: config.vendorConcurrency, perSecond: config.vendorRate });
+    : new VendorChannels(db, stats, adapters, (err) => onError(err, 'offline channel'), receiptUrl, { concurrency: config.vendorConcurrency, perSecond: config.vendorRate });
   const offline = opts.offline ?? vendors!;
   const routed = new Batcher<{ appId: number; taskId: string }>((keys) => tasks.setStatusMany(db, keys, 'accepted', 'routed'), (err) => onError(err, 'task status write'), 50);
   const push = new BatchPushAcceptor({
     db,
+    stats,
     router: lateRouter,
     offline,
     defaultExpireSeconds: config.defaultExpireSeconds,
@@ -140,13 +145,13 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     ...opts.callbacks,
   });
   const leaseMs = config.taskLeaseSeconds * 1000;
-  const fanout = new Fanout({ db, router: lateRouter, offline, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize });
+  const fanout = new Fanout({ db, router: lateRouter, offline, stats, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize });
   const adminDeps: AdminDeps = {
     db,
     apps,
     push,
     broadcast: { db, defaultExpireSeconds: config.defaultExpireSeconds, msgRandomWindowSeconds: config.msgRandomWindowSeconds, wake: () => runner.wake() },
-    revoke: { db, router: lateRouter, offline },
+    revoke: { db, router: lateRouter, offline, stats },
     lastRecall: new Map(),
     metrics,
     publicUrl: () => publicUrl,
@@ -154,6 +159,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   };
   const runner = new TaskRunner({
     db,
+    stats,
     router: lateRouter,
     fanout,
     owner,
@@ -163,11 +169,11 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     onError,
     dispatchSchedules: (now) => dispatchDue({ db, leaseMs, onError, fire: (row, onStored) => fireScheduled(adminDeps, row, onStored) }, now),
   });
-  const catchUp = new CatchUp(db, lateRouter);
+  const catchUp = new CatchUp(db, lateRouter, stats);
   const api = buildApi({
     admin: adminDeps,
     device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },
-    receipts: { db, apps, adapters, log },
+    receipts: { db, apps, adapters, stats, log },
     metrics,
     log,
     ready: () => accepting,
@@ -188,12 +194,18 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       return { appId: sdkAppId, registrationId, locale: row.locale };
     },
     catchUp: (device) => catchUp.run(device.appId, device.registrationId),
-    backlog: (device, afterSeq, limit) => loadBacklog(db, device.appId, device.registrationId, device.locale, afterSeq, limit),
+    async backlog(device, afterSeq, limit) {
+      const page = await loadBacklog(db, device.appId, device.registrationId, device.locale, afterSeq, limit);
+      receipts.sent(device.appId, device.registrationId, page.map((d) => d.seq));
+      return page;
+    },
     acked: (device, seqs) => receipts.acked(device.appId, device.registrationId, seqs),
     clicked: (device, id) => receipts.clicked(device.appId, device.registrationId, id),
   });
   gatewayRef = gateway;
-  const router: Router = new LocalRouter(gateway);
+  const router: Router = new LocalRouter(gateway, (appId, handed) => {
+    for (const [registrationId, list] of groupBy(handed, (d) => d.registrationId)) receipts.sent(appId, registrationId, list.map((d) => d.seq));
+  });
 
   const sweepEvery = opts.sweepIntervalMs ?? 60_000;
   const retention = opts.retentionMs ?? config.retentionDays * 86400_000;
@@ -201,7 +213,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const sweeper = setInterval(() => {
     if (sweeping) return;
     sweeping = true;
-    sweepExpired(db, Date.now(), retention)
+    sweepExpired(db, stats, Date.now(), retention)
       .catch((err) => onError(err, 'inbox expiry sweep'))
       .finally(() => (sweeping = false));
   }, sweepEvery);
@@ -226,9 +238,11 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     gateway,
     router,
     callbacks,
+    stats,
     createdDefaultApp,
     async flush() {
       await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush(), vendors?.flush()]);
+      await stats.flush();
     },
     async close() {
       if (closed) return;
@@ -243,6 +257,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       await push.idle();
       await runner.stop();
       await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush(), vendors?.flush()]);
+      await stats.flush();
       await router.close();
       await encryption.close();
       await callbackSender.close();

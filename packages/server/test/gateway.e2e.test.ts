@@ -250,10 +250,11 @@ for (const db of await testDatabases()) {
       assert.equal(dev.msgs().length, 0);
       dev.close();
       const { sweepExpired } = await import('../src/dispatch/index.js');
-      await sweepExpired(h.herald.store.db, Date.now(), 86400_000);
+      await sweepExpired(h.herald.store.db, h.herald.stats, Date.now(), 86400_000);
       const losses = await h.herald.store.db.selectFrom('losses').selectAll().where('task_id', '=', r.TaskId).execute();
       // the offline channel's own loss (-2, no vendor token) is recorded beside it
-      assert.deepEqual(losses.filter((l) => l.code === -4).map((l) => l.registration_id), [d.registrationId]);
+      // never handed to a session: lost before sending (-8), not after (-4)
+      assert.deepEqual(losses.filter((l) => l.code === -8).map((l) => l.registration_id), [d.registrationId]);
       assert.deepEqual(losses.filter((l) => l.code === -2).map((l) => l.registration_id), [d.registrationId]);
     });
   });

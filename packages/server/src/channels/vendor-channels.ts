@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/index.js';
-import { certificates, events, inbox, tasks, vendorCounts } from '../store/index.js';
+import { certificates, events, inbox, tasks } from '../store/index.js';
 import type { CertificateRow } from '../store/certificates.js';
-import type { LossCount } from '../store/events.js';
-import type { VendorCount } from '../store/vendor-counts.js';
 import { LossReason } from '../stats/loss-reasons.js';
-import { Batcher } from '../util/batcher.js';
+import { EventType, platformOf } from '../stats/platforms.js';
+import { lossEntries, type StatDevice, type StatEntry, type StatsRecorder } from '../stats/recorder.js';
 import { chunks } from '../util/chunks.js';
 import { groupBy } from '../util/group-by.js';
 import { pickLanguage } from '../dispatch/locale.js';
@@ -20,6 +19,7 @@ import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '.
 interface Loss {
   registrationId: string;
   userId: string | null;
+  platform: number;
   code: number;
   stage: string;
   reason: string;
@@ -31,6 +31,13 @@ interface Routed {
   adapter: VendorAdapter;
   target: VendorTarget;
   userId: string | null;
+  platform: number;
+}
+
+/** What one batch's sends came to: the devices the vendors took, and those they refused. */
+interface Settled {
+  accepted: Routed[];
+  refused: Routed[];
 }
 
 interface DeviceRow {
@@ -58,43 +65,43 @@ export function vendorMessage(taskId: string, stored: StoredMessage): VendorMess
  * add to their counters.
  */
 export class VendorChannels implements OfflineChannels {
-  private losses: Batcher<LossCount>;
-  private sent: Batcher<VendorCount>;
   private messages = new Map<string, Promise<VendorMessage | undefined>>();
   private certs = new Map<number, { rows: Promise<CertificateRow[]>; until: number }>();
   private gates: CertificateGates;
 
   constructor(
     private db: Kysely<Database>,
+    private stats: StatsRecorder,
     private adapters: Partial<Record<CertVendor, VendorAdapter>>,
     private onError: (err: unknown) => void,
     /** The URL a vendor posts this certificate's delivery receipts to (routes in api/receipts). */
     private receiptUrl: (appId: number, cert: CertificateRow) => Promise<string | undefined> = async () => undefined,
     limits: GateLimits = { concurrency: 8, perSecond: 0 },
   ) {
-    this.losses = new Batcher((items) => events.addLossCounts(db, items), onError, 500);
-    this.sent = new Batcher((items) => vendorCounts.addVendorCounts(db, items), onError, 500);
     this.gates = new CertificateGates(limits);
   }
 
-  async flush(): Promise<void> {
-    await Promise.all([this.losses.flush(), this.sent.flush()]);
+  flush(): Promise<void> {
+    return this.stats.flush();
   }
 
   async sendOffline(batch: OfflineBatch): Promise<void> {
     if (batch.targets.length === 0) return;
     const { appId, taskId } = batch;
     const losses: Loss[] = [];
-    const sends = await this.route(appId, await this.devices(appId, batch.targets.map((t) => t.registrationId)), losses);
+    const found = await this.devices(appId, batch.targets.map((t) => t.registrationId));
+    const sends = await this.route(appId, found, losses);
+    const settled: Settled = { accepted: [], refused: [] };
     if (sends.length > 0) {
       const message = await this.message(appId, taskId);
       if (message) {
         // certificates (and so vendors) are sent to side by side; each within its own limits
-        const sentIds = await Promise.all([...groupBy(sends, (s) => s.cert).values()].map((group) => this.sendGroup(appId, message, group, losses)));
-        if (batch.targets[0]!.seq !== null) await inbox.markVendorSent(this.db, appId, taskId, sentIds.flat());
+        const results = await Promise.all([...groupBy(sends, (s) => s.cert).values()].map((group) => this.sendGroup(appId, message, group, losses)));
+        for (const r of results) settled.accepted.push(...r.accepted), settled.refused.push(...r.refused);
+        if (batch.targets[0]!.seq !== null) await inbox.markVendorSent(this.db, appId, taskId, settled.accepted.map((s) => s.target.registrationId));
       }
     }
-    await this.record(batch, losses);
+    await this.record(batch, found, settled, losses);
   }
 
   /**
@@ -140,7 +147,7 @@ export class VendorChannels implements OfflineChannels {
   private async route(appId: number, devices: DeviceRow[], losses: Loss[]): Promise<Routed[]> {
     // the app's certificates by vendor, once per batch rather than a scan per device
     const byVendor = groupBy(await this.certificates(appId), (c) => c.vendor);
-    const lose = (d: DeviceRow, r: { code: number; stage: string; reason: string }) => losses.push({ registrationId: d.registration_id, userId: d.user_id, ...r });
+    const lose = (d: DeviceRow, r: { code: number; stage: string; reason: string }) => losses.push({ registrationId: d.registration_id, userId: d.user_id, platform: platformOf(d.vendor), ...r });
     const out: Routed[] = [];
     for (const d of devices) {
       if (!d.vendor || !(d.token || d.voip_token)) {
@@ -162,13 +169,13 @@ export class VendorChannels implements OfflineChannels {
         lose(d, LossReason.noCertificate);
         continue;
       }
-      out.push({ cert, adapter, target: { registrationId: d.registration_id, token: d.token ?? '', voipToken: d.voip_token, locale: d.locale }, userId: d.user_id });
+      out.push({ cert, adapter, target: { registrationId: d.registration_id, token: d.token ?? '', voipToken: d.voip_token, locale: d.locale }, userId: d.user_id, platform: platformOf(vendor) });
     }
     return out;
   }
 
-  /** Sends one certificate's devices; returns those the vendor took. */
-  private async sendGroup(appId: number, message: VendorMessage, group: Routed[], losses: Loss[]): Promise<string[]> {
+  /** Sends one certificate's devices; returns those the vendor took and those it refused. */
+  private async sendGroup(appId: number, message: VendorMessage, group: Routed[], losses: Loss[]): Promise<Settled> {
     const { cert, adapter } = group[0]!;
     const config = JSON.parse(cert.config) as Record<string, unknown>;
     const gate = this.gates.of(appId, cert, config);
@@ -176,8 +183,8 @@ export class VendorChannels implements OfflineChannels {
     if (pause) {
       // the vendor said this certificate's quota is spent: asking again before it resets only earns more refusals
       const reason = `${cert.vendor} paused until ${new Date(pause.until).toISOString()}: ${pause.info}`.slice(0, 500);
-      for (const s of group) losses.push({ registrationId: s.target.registrationId, userId: s.userId, code: pause.code, stage: 'ready_to_send', reason });
-      return [];
+      for (const s of group) losses.push({ registrationId: s.target.registrationId, userId: s.userId, platform: s.platform, code: pause.code, stage: 'ready_to_send', reason });
+      return { accepted: [], refused: [] };
     }
     let results: VendorResult[];
     try {
@@ -187,23 +194,24 @@ export class VendorChannels implements OfflineChannels {
       // an adapter bug or an unusable certificate: every device of the group is lost, with why
       results = group.map((s) => ({ registrationId: s.target.registrationId, outcome: 'failed', code: 0, info: (err as Error).message }));
     }
-    return this.settle(appId, cert.vendor, group, results, losses, (ms, code, info) => gate.pauseFor(ms, code, info), message.taskId);
+    return this.settle(appId, cert.vendor, group, results, losses, (ms, code, info) => gate.pauseFor(ms, code, info));
   }
 
   /** Dead tokens are cleared (only if the device still has that token); vendor refusals become losses. */
-  private async settle(appId: number, vendor: string, group: Routed[], results: VendorResult[], losses: Loss[], pause: (ms: number, code: number, info: string) => void, taskId: string): Promise<string[]> {
+  private async settle(appId: number, vendor: string, group: Routed[], results: VendorResult[], losses: Loss[], pause: (ms: number, code: number, info: string) => void): Promise<Settled> {
     const byId = new Map(group.map((s) => [s.target.registrationId, s]));
-    const sent: string[] = [];
+    const out: Settled = { accepted: [], refused: [] };
     const dead: { t: VendorTarget; voip: boolean }[] = [];
     for (const r of results) {
+      const s = byId.get(r.registrationId)!;
       if (r.outcome === 'sent') {
-        sent.push(r.registrationId);
+        out.accepted.push(s);
         continue;
       }
-      const s = byId.get(r.registrationId)!;
+      out.refused.push(s);
       if (r.outcome === 'dead') dead.push({ t: s.target, voip: r.voip === true });
       if (r.pauseMs) pause(r.pauseMs, r.code, r.info);
-      losses.push({ registrationId: r.registrationId, userId: s.userId, code: r.code, stage: 'post_send', reason: `${vendor}${r.outcome === 'dead' ? ' (token cleared)' : ''}: ${r.info}`.slice(0, 500) });
+      losses.push({ registrationId: r.registrationId, userId: s.userId, platform: s.platform, code: r.code, stage: 'post_send', reason: `${vendor}${r.outcome === 'dead' ? ' (token cleared)' : ''}: ${r.info}`.slice(0, 500) });
     }
     // a dead APNs VoIP token clears voip_token; the device's alert token stays
     for (const voip of [false, true]) {
@@ -217,19 +225,32 @@ export class VendorChannels implements OfflineChannels {
           .execute();
       }
     }
-    if (sent.length > 0) this.sent.add({ appId, taskId, vendor, outcome: 'sent', count: sent.length });
-    return sent;
+    return out;
   }
 
-  private async record(batch: OfflineBatch, losses: Loss[]): Promise<void> {
-    if (losses.length === 0) return;
+  /**
+   * Counts the batch on the vendor channel (EventType 1): every device found is sendable there;
+   * a request made is sent (the vendor's refusal is then a post-send loss, as Tencent counts 410
+   * Unregistered); a device that could not be sent to is a ready-to-send loss. Single and batch
+   * pushes keep a loss row per device; all-users and tag pushes keep theirs as trace steps, since a
+   * loss row would mark the device decided for the gateway channel too (inbox.decidedFor).
+   */
+  private async record(batch: OfflineBatch, found: readonly DeviceRow[], settled: Settled, losses: Loss[]): Promise<void> {
     const now = Date.now();
-    if (batch.targets[0]!.seq !== null) {
+    const base = { appId: batch.appId, taskId: batch.taskId, eventType: EventType.offline, at: now };
+    const device = (s: Routed): StatDevice => ({ registrationId: s.target.registrationId, userId: s.userId, platform: s.platform });
+    const perDevice = batch.targets[0]!.seq !== null;
+    const entries: StatEntry[] = [
+      { ...base, metric: 'sendable', devices: found.map((d) => ({ registrationId: d.registration_id, userId: d.user_id, platform: platformOf(d.vendor) })) },
+      ...[...groupBy(settled.accepted, (s) => s.cert).values()].map((g): StatEntry => ({ ...base, metric: 'sent', devices: g.map(device), trace: 'vendor_sent', info: `${g[0]!.cert.vendor} certificate ${g[0]!.cert.cert_id}` })),
+      { ...base, metric: 'sent', devices: settled.refused.map(device) },
+      ...[...groupBy(losses, (l) => `${l.stage}\u0000${l.code}\u0000${l.platform}`).values()].flatMap((list) =>
+        lossEntries(base, list[0]!, { devices: list.map((l) => ({ registrationId: l.registrationId, userId: l.userId, platform: l.platform })) }, false).map((e) => (perDevice || e.metric === 'sendable' ? e : { ...e, trace: 'vendor_lost' })),
+      ),
+    ];
+    this.stats.add(entries.filter((e) => (e.devices?.length ?? 0) > 0));
+    if (perDevice && losses.length > 0) {
       await events.insertLosses(this.db, losses.map((l) => ({ app_id: batch.appId, task_id: batch.taskId, registration_id: l.registrationId, user_id: l.userId, stage: l.stage, code: l.code, reason: l.reason, created_at: now })));
-      return;
-    }
-    for (const [code, list] of groupBy(losses, (l) => l.code)) {
-      this.losses.add({ appId: batch.appId, taskId: batch.taskId, code, stage: list[0]!.stage, reason: list[0]!.reason, count: list.length });
     }
   }
 

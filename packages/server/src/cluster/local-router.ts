@@ -2,7 +2,11 @@ import type { Delivery, LocalSessions, Router } from './index.js';
 
 /** The embedded default: every session lives in this process, so routing is a map lookup. */
 export class LocalRouter implements Router {
-  constructor(private sessions: LocalSessions) {}
+  constructor(
+    private sessions: LocalSessions,
+    /** Told which deliveries were handed to a session (the gateway channel's sends). */
+    private handedOver: (appId: number, deliveries: readonly Delivery[]) => void = () => {},
+  ) {}
 
   localDevices(appId: number): string[] {
     return this.sessions.connectedDevices(appId);
@@ -15,7 +19,14 @@ export class LocalRouter implements Router {
   }
 
   async deliver(appId: number, deliveries: readonly Delivery[]): Promise<void> {
-    for (const d of deliveries) this.sessions.get(appId, d.registrationId)?.deliver(d);
+    const handed: Delivery[] = [];
+    for (const d of deliveries) {
+      const s = this.sessions.get(appId, d.registrationId);
+      if (!s) continue;
+      s.deliver(d);
+      handed.push(d);
+    }
+    if (handed.length > 0) this.handedOver(appId, handed);
   }
 
   async broadcastControl(appId: number, registrationIds: readonly string[], frame: string): Promise<void> {

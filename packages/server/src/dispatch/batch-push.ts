@@ -6,6 +6,8 @@ import { allocateSeqs, devices as deviceStore, events, inbox, tasks } from '../s
 import type { InboxRow } from '../store/inbox.js';
 import type { LossRow } from '../store/events.js';
 import { LossReason } from '../stats/loss-reasons.js';
+import { EventType } from '../stats/platforms.js';
+import { lossEntries, type StatEntry, type StatsRecorder } from '../stats/recorder.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
 import type { OfflinePushInfo } from './offline-push-info.js';
 import { newTaskId } from './task-id.js';
@@ -32,6 +34,7 @@ export interface BatchPushResult {
 }
 
 export interface BatchPushDeps {
+  stats: StatsRecorder;
   db: Kysely<Database>;
   router: Router;
   offline: OfflineChannels;
@@ -250,6 +253,15 @@ export class BatchPushAcceptor {
       pl.unreachable.map((t) => ({ app_id: pl.p.appId, task_id: pl.taskId, registration_id: t.registration_id, user_id: t.user_id, stage: loss.stage, code: loss.code, reason: loss.reason, created_at: now })),
     );
     await events.insertLosses(tx, losses);
+    // the gateway channel: each inbox row is sendable there; online-only devices that were offline are lost before it
+    const counted: StatEntry[] = fresh.flatMap((pl) => {
+      const base = { appId: pl.p.appId, taskId: pl.taskId, eventType: EventType.online, at: now };
+      return [
+        { ...base, metric: 'sendable' as const, count: pl.seqs.size, platform: 0 },
+        ...lossEntries(base, loss, { devices: pl.unreachable.map((t) => ({ registrationId: t.registration_id, userId: t.user_id, platform: 0 })) }, true),
+      ];
+    });
+    await this.deps.stats.write(tx, counted);
   }
 
   /** Hands the frames to live sessions; PushFlag 0 devices without one go to the offline channels. */

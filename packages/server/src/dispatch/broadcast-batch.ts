@@ -4,6 +4,9 @@ import type { Database } from '../store/index.js';
 import { allocateSeqs, dailyPushes, events, inbox, tasks } from '../store/index.js';
 import type { TasksTable } from '../store/schema.js';
 import { LossReason } from '../stats/loss-reasons.js';
+import { EventType } from '../stats/platforms.js';
+import { lossEntries, type StatEntry, type StatsRecorder } from '../stats/recorder.js';
+import { groupBy } from '../util/group-by.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
 import { capAccount, localTime, parsePolicy, quietUntil, type PushPolicy } from './policy.js';
 import type { Audience } from './audience.js';
@@ -97,10 +100,11 @@ async function decide(db: Kysely<Database>, task: BroadcastTask, candidates: rea
 export async function deliverBroadcastBatch(
   db: Kysely<Database>,
   router: Router,
+  stats: StatsRecorder,
   task: BroadcastTask,
   candidates: readonly Candidate[],
   now: number,
-  extra?: (tx: Transaction<Database>) => Promise<number>,
+  extra?: (tx: Transaction<Database>) => Promise<{ dropped: number; stats: StatEntry[] }>,
 ): Promise<BatchOutcome> {
   const d = await decide(db, task, candidates, now);
   let written = new Map<string, number>();
@@ -130,7 +134,17 @@ export async function deliverBroadcastBatch(
       tx,
       d.drops.map(({ c, reason }) => ({ app_id: task.appId, task_id: task.taskId, registration_id: c.registration_id, user_id: c.user_id, stage: reason.stage, code: reason.code, reason: reason.reason, created_at: now })),
     );
-    const extraDropped = extra ? await extra(tx) : 0;
+    const more = extra ? await extra(tx) : { dropped: 0, stats: [] };
+    const extraDropped = more.dropped;
+    // the gateway channel: every row written and every device decided against is sendable there
+    const base = { appId: task.appId, taskId: task.taskId, eventType: EventType.online, at: now };
+    await stats.write(tx, [
+      { ...base, metric: 'sendable', count: written.size, platform: 0 },
+      ...[...groupBy(d.drops, (x) => x.reason.code).values()].flatMap((list) =>
+        lossEntries(base, list[0]!.reason, { devices: list.map(({ c }) => ({ registrationId: c.registration_id, userId: c.user_id, platform: 0 })) }, true),
+      ),
+      ...more.stats,
+    ]);
     const live = await tasks.countDecisions(tx, task.appId, task.taskId, written.size, d.drops.length + extraDropped);
     if (!live) throw new TaskStopped();
     return { live: true, delivered: 0, held: sent.filter((s) => s.after > 0).length, dropped: d.drops.length + extraDropped };

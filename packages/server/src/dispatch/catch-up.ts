@@ -7,6 +7,7 @@ import { yieldToLoop } from '../util/yield.js';
 import { devicesInAudience } from './audience.js';
 import { BroadcastTask, deliverBroadcastBatch } from './broadcast-batch.js';
 import { groupBy } from '../util/group-by.js';
+import type { StatsRecorder } from '../stats/recorder.js';
 
 interface Waiting {
   appId: number;
@@ -27,7 +28,11 @@ export class CatchUp {
   private queue: Waiting[] = [];
   private flushing = false;
 
-  constructor(private db: Kysely<Database>, private router: Router) {}
+  constructor(
+    private db: Kysely<Database>,
+    private router: Router,
+    private stats: StatsRecorder,
+  ) {}
 
   run(appId: number, registrationId: string): Promise<void> {
     return new Promise((done, fail) => {
@@ -86,7 +91,7 @@ export class CatchUp {
       if (open.length === 0) continue;
       const inAudience = await devicesInAudience(this.db, appId, task.audience, open.map((d) => d.registration_id));
       const candidates = open.filter((d) => inAudience.has(d.registration_id));
-      if (candidates.length > 0) await deliverBroadcastBatch(this.db, this.router, task, candidates, now);
+      if (candidates.length > 0) await deliverBroadcastBatch(this.db, this.router, this.stats, task, candidates, now);
     }
   }
 }

@@ -2,6 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/index.js';
 import { dailyPushes, events, inbox } from '../store/index.js';
 import { LossReason } from '../stats/loss-reasons.js';
+import { EventType } from '../stats/platforms.js';
+import { lossEntries, type StatsRecorder } from '../stats/recorder.js';
+import { groupBy } from '../util/group-by.js';
+
+/** Why an unacked row expired: never handed to a session (held for quiet hours, or the device stayed away), or sent and never acked. */
+function expiryLoss(r: { deliver_after: number; sent_at: number | null }) {
+  if (r.sent_at !== null) return LossReason.expired;
+  return Number(r.deliver_after) > 0 ? LossReason.quietHours : LossReason.expiredOffline;
+}
 
 const PAGE = 1000;
 
@@ -9,7 +18,7 @@ const PAGE = 1000;
  * Removes inbox messages that expired before the device acked them, recording each as a loss,
  * and prunes acked rows older than the retention period. Runs in pages of 1,000 rows.
  */
-export async function sweepExpired(db: Kysely<Database>, now: number, retentionMs: number): Promise<number> {
+export async function sweepExpired(db: Kysely<Database>, stats: StatsRecorder, now: number, retentionMs: number): Promise<number> {
   let total = 0;
   for (;;) {
     const rows = await inbox.expiredUnacked(db, now, PAGE);
@@ -18,7 +27,7 @@ export async function sweepExpired(db: Kysely<Database>, now: number, retentionM
     await db.transaction().execute(async (tx) => {
       await events.insertLosses(
         tx,
-        rows.map((r) => ({ r, loss: Number(r.deliver_after) > 0 ? LossReason.quietHours : LossReason.expired })).map(({ r, loss }) => ({
+        rows.map((r) => ({ r, loss: expiryLoss(r) })).map(({ r, loss }) => ({
           app_id: r.app_id,
           task_id: r.task_id,
           registration_id: r.registration_id,
@@ -29,6 +38,16 @@ export async function sweepExpired(db: Kysely<Database>, now: number, retentionM
           created_at: now,
         })),
       );
+      // the rows were counted sendable when written; only their loss is new
+      const lost = [...groupBy(rows, (r) => `${r.app_id}\u0000${r.task_id}\u0000${expiryLoss(r).code}`).values()].flatMap((list) =>
+        lossEntries(
+          { appId: list[0]!.app_id, taskId: list[0]!.task_id, eventType: EventType.online, at: now },
+          expiryLoss(list[0]!),
+          { devices: list.map((r) => ({ registrationId: r.registration_id, userId: owners.get(`${r.app_id}:${r.registration_id}`) ?? null, platform: 0 })) },
+          false,
+        ),
+      );
+      await stats.write(tx, lost);
       await inbox.deleteInboxRows(tx, rows);
     });
     total += rows.length;

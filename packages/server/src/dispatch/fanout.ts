@@ -5,6 +5,8 @@ import type { Database } from '../store/index.js';
 import { events, inbox, shards as shardStore } from '../store/index.js';
 import type { ShardRow } from '../store/shards.js';
 import { LossReason } from '../stats/loss-reasons.js';
+import { EventType } from '../stats/platforms.js';
+import { lossEntries, type StatsRecorder } from '../stats/recorder.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { yieldToLoop } from '../util/yield.js';
 import { devicesInAudience, resolveAudience } from './audience.js';
@@ -14,6 +16,7 @@ export interface FanoutDeps {
   db: Kysely<Database>;
   router: Router;
   offline: OfflineChannels;
+  stats: StatsRecorder;
   leaseMs: number;
   /** Devices per shard (default 5,000). */
   shardSize?: number;
@@ -69,7 +72,7 @@ export class Fanout {
       const inAudience = await devicesInAudience(this.deps.db, task.appId, task.audience, part);
       const candidates = await this.undecided(task, part.filter((id) => inAudience.has(id)));
       if (candidates.length === 0) continue;
-      const r = await deliverBroadcastBatch(this.deps.db, this.deps.router, task, candidates, Date.now());
+      const r = await deliverBroadcastBatch(this.deps.db, this.deps.router, this.deps.stats, task, candidates, Date.now());
       if (!r.live) return;
       // Connected devices come before acks and HTTP, but not for longer than a few batches at a time.
       if ((i / LIVE_BATCH) % LIVE_BATCHES_PER_TURN === LIVE_BATCHES_PER_TURN - 1) await yieldToLoop();
@@ -137,13 +140,10 @@ export class Fanout {
   private async commitPage(task: BroadcastTask, shard: ShardRow, connected: Candidate[], cursor: string | null, pending: { processed: number; lostOffline: number }, done: boolean): Promise<boolean> {
     const now = Date.now();
     const lost = pending.lostOffline;
-    const outcome = await deliverBroadcastBatch(this.deps.db, this.deps.router, task, connected, now, async (tx) => {
-      if (lost > 0) {
-        const r = LossReason.offlineOnlineOnly;
-        await events.addLossCounts(tx, [{ appId: task.appId, taskId: task.taskId, code: r.code, stage: r.stage, reason: r.reason, count: lost }]);
-      }
+    const outcome = await deliverBroadcastBatch(this.deps.db, this.deps.router, this.deps.stats, task, connected, now, async (tx) => {
       await shardStore.advanceShard(tx, shard, cursor, pending.processed, done, now, this.deps.leaseMs);
-      return lost;
+      const base = { appId: task.appId, taskId: task.taskId, eventType: EventType.online, at: now };
+      return { dropped: lost, stats: lossEntries(base, LossReason.offlineOnlineOnly, { count: lost, platform: 0 }, true) };
     });
     return outcome.live;
   }

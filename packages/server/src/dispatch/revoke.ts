@@ -5,10 +5,13 @@ import { revokeFrame } from '../gateway/index.js';
 import type { Database } from '../store/index.js';
 import { events, inbox, tasks } from '../store/index.js';
 import { LossReason } from '../stats/loss-reasons.js';
+import { EventType } from '../stats/platforms.js';
+import { lossEntries, type StatsRecorder } from '../stats/recorder.js';
 import { countAudience, type Audience } from './audience.js';
 
 export interface RevokeDeps {
   db: Kysely<Database>;
+  stats: StatsRecorder;
   router: Router;
   offline: OfflineChannels;
 }
@@ -39,7 +42,8 @@ export async function revokeTask(deps: RevokeDeps, appId: number, taskId: string
   const result = await db.transaction().execute(async (tx) => {
     if (!(await tasks.transition(tx, appId, taskId, RECALLABLE, 'revoked', { revoked_at: now }))) return null;
     const rows = await inbox.rowsOfTask(tx, appId, taskId);
-    const unacked = await inbox.deleteUnackedOfTask(tx, appId, taskId);
+    // the rows actually removed: an ack committed meanwhile keeps its row, and is not a loss
+    const gone = await inbox.deleteUnackedOfTask(tx, appId, taskId);
     await inbox.markRecallPending(tx, appId, taskId);
     const r = LossReason.recalled;
     let neverSent = 0;
@@ -48,14 +52,24 @@ export async function revokeTask(deps: RevokeDeps, appId: number, taskId: string
       const t = await tx.selectFrom('tasks').select(['target_count', 'materialized', 'dropped']).where('app_id', '=', appId).where('task_id', '=', taskId).executeTakeFirstOrThrow();
       neverSent = Math.max(0, (unresolvedAudience ?? Number(t.target_count)) - Number(t.materialized) - Number(t.dropped));
     }
+    // On the gateway channel: rows never handed to a session are lost before sending, rows sent
+    // and not acked after it; audience devices the fan-out had not reached were never counted.
+    const unsent = gone.filter((x) => x.sent_at === null).map((x) => ({ registrationId: x.registration_id, platform: 0 }));
+    const sentOnly = gone.filter((x) => x.sent_at !== null).map((x) => ({ registrationId: x.registration_id, platform: 0 }));
+    const base = { appId, taskId, eventType: EventType.online, at: now };
+    await deps.stats.write(tx, [
+      ...lossEntries(base, r, { devices: unsent }, false),
+      ...lossEntries(base, LossReason.recalledAfterSend, { devices: sentOnly }, false),
+      ...lossEntries(base, r, { count: neverSent, platform: 0 }, true),
+    ]);
     if (task.audience === null) {
       // Single and batch pushes keep a loss row per device.
-      const gone = rows.filter((x) => x.acked_at === null);
-      await events.insertLosses(tx, gone.map((x) => ({ app_id: appId, task_id: taskId, registration_id: x.registration_id, user_id: null, stage: r.stage, code: r.code, reason: r.reason, created_at: now })));
-    } else {
-      await events.addLossCounts(tx, [{ appId, taskId, code: r.code, stage: r.stage, reason: r.reason, count: unacked + neverSent }]);
+      await events.insertLosses(tx, [
+        ...gone.filter((x) => x.sent_at === null).map((x) => ({ app_id: appId, task_id: taskId, registration_id: x.registration_id, user_id: null, stage: r.stage, code: r.code, reason: r.reason, created_at: now })),
+        ...gone.filter((x) => x.sent_at !== null).map((x) => ({ app_id: appId, task_id: taskId, registration_id: x.registration_id, user_id: null, stage: LossReason.recalledAfterSend.stage, code: LossReason.recalledAfterSend.code, reason: LossReason.recalledAfterSend.reason, created_at: now })),
+      ]);
     }
-    return { rows, recalled: unacked + neverSent };
+    return { rows, recalled: gone.length + neverSent };
   });
   if (!result) return { ok: false, reason: 'already_recalled' };
 

@@ -4,6 +4,8 @@ import { randomHex } from '../auth/secrets.js';
 import type { Database } from '../store/index.js';
 import { events, inbox, shards as shardStore, tasks } from '../store/index.js';
 import { LossReason } from '../stats/loss-reasons.js';
+import { EventType } from '../stats/platforms.js';
+import { lossEntries, type StatsRecorder } from '../stats/recorder.js';
 import { yieldToLoop } from '../util/yield.js';
 import { BroadcastTask } from './broadcast-batch.js';
 import type { Fanout } from './fanout.js';
@@ -14,6 +16,7 @@ export interface TaskRunnerDeps {
   db: Kysely<Database>;
   router: Router;
   fanout: Fanout;
+  stats: StatsRecorder;
   owner: string;
   leaseMs: number;
   /** Fires scheduled pushes that are due. */
@@ -122,8 +125,9 @@ export class TaskRunner {
         if (!(await tasks.transition(tx, row.app_id, row.task_id, tasks.LIVE_BROADCAST, 'expired', { finished_at: now }))) return;
         const t = await tx.selectFrom('tasks').select(['target_count', 'materialized', 'dropped']).where('app_id', '=', row.app_id).where('task_id', '=', row.task_id).executeTakeFirstOrThrow();
         const never = Number(t.target_count) - Number(t.materialized) - Number(t.dropped);
-        const r = LossReason.expiredOffline;
-        await events.addLossCounts(tx, [{ appId: row.app_id, taskId: row.task_id, code: r.code, stage: r.stage, reason: r.reason, count: never }]);
+        // audience devices that never connected while it lasted: lost on the gateway channel
+        const base = { appId: row.app_id, taskId: row.task_id, eventType: EventType.online, at: now };
+        await this.deps.stats.write(tx, lossEntries(base, LossReason.expiredOffline, { count: Math.max(0, never), platform: 0 }, true));
       });
       this.deps.fanout.forget(new BroadcastTask(row));
     }

@@ -79,7 +79,7 @@ export async function releaseDeferred(db: Kysely<Database>, rows: readonly { app
 
 /** Every device a task was put in the inbox of, and whether it has acked. */
 export async function rowsOfTask(db: Kysely<Database> | Transaction<Database>, appId: number, taskId: string) {
-  return db.selectFrom('inbox').select(['registration_id', 'seq', 'acked_at', 'vendor_sent']).where('app_id', '=', appId).where('task_id', '=', taskId).execute();
+  return db.selectFrom('inbox').select(['registration_id', 'seq', 'acked_at', 'vendor_sent', 'sent_at']).where('app_id', '=', appId).where('task_id', '=', taskId).execute();
 }
 
 /** Marks a recalled task's acked rows: those devices are told when they next connect. */
@@ -105,10 +105,9 @@ export async function pendingRecalls(db: Kysely<Database>, appId: number, regist
   return out;
 }
 
-/** Removes a task's unacked rows (a recall); returns how many. */
-export async function deleteUnackedOfTask(tx: Transaction<Database>, appId: number, taskId: string): Promise<number> {
-  const r = await tx.deleteFrom('inbox').where('app_id', '=', appId).where('task_id', '=', taskId).where('acked_at', 'is', null).executeTakeFirst();
-  return Number(r.numDeletedRows);
+/** Removes a task's unacked rows (a recall); returns the rows removed. */
+export async function deleteUnackedOfTask(tx: Transaction<Database>, appId: number, taskId: string): Promise<{ registration_id: string; sent_at: number | null }[]> {
+  return tx.deleteFrom('inbox').where('app_id', '=', appId).where('task_id', '=', taskId).where('acked_at', 'is', null).returning(['registration_id', 'sent_at']).execute();
 }
 
 export interface PendingMessage {
@@ -150,21 +149,36 @@ function keysIn(keys: readonly { registrationId: string; seq: number }[]): RawBu
 
 const byApp = <T extends { appId: number }>(items: readonly T[]): Map<number, T[]> => groupBy(items, (it) => it.appId);
 
-/** Marks many devices' messages reached: one statement per app and 400 keys. */
-export async function markAcked(db: Kysely<Database>, acks: readonly AckKey[], now: number): Promise<void> {
-  for (const [appId, list] of byApp(acks)) {
-    const keys = list.flatMap((a) => a.seqs.map((seq) => ({ registrationId: a.registrationId, seq })));
-    for (const part of chunks(keys, 400)) {
-      await db.updateTable('inbox').set({ acked_at: now }).where('app_id', '=', appId).where('acked_at', 'is', null).where(keysIn(part)).execute();
+type Handled = { app_id: number; task_id: string; registration_id: string };
+
+/** Sets `col` to now on the rows of these keys where it is still null; returns the rows it set (one statement per app and 400 keys). */
+async function markFirst(db: Transaction<Database> | Kysely<Database>, col: 'acked_at' | 'sent_at', keys: readonly AckKey[], now: number): Promise<Handled[]> {
+  const out: Handled[] = [];
+  for (const [appId, list] of byApp(keys)) {
+    const flat = list.flatMap((a) => a.seqs.map((seq) => ({ registrationId: a.registrationId, seq })));
+    for (const part of chunks(flat, 400)) {
+      const rows = await db.updateTable('inbox').set({ [col]: now }).where('app_id', '=', appId).where(col, 'is', null).where(keysIn(part)).returning(['app_id', 'task_id', 'registration_id']).execute();
+      out.push(...rows.map((r) => ({ app_id: Number(r.app_id), task_id: r.task_id, registration_id: r.registration_id })));
     }
   }
+  return out;
+}
+
+/** Marks messages reached; returns the rows acked for the first time. */
+export function markAcked(db: Transaction<Database> | Kysely<Database>, acks: readonly AckKey[], now: number): Promise<Handled[]> {
+  return markFirst(db, 'acked_at', acks, now);
+}
+
+/** Marks messages handed to a session; returns the rows handed over for the first time. */
+export function markSent(db: Transaction<Database> | Kysely<Database>, keys: readonly AckKey[], now: number): Promise<Handled[]> {
+  return markFirst(db, 'sent_at', keys, now);
 }
 
 /** Unacked rows past their expiry, to be recorded as losses and removed. */
 export async function expiredUnacked(db: Kysely<Database>, now: number, limit: number) {
   return db
     .selectFrom('inbox')
-    .select(['app_id', 'registration_id', 'seq', 'task_id', 'online_only', 'deliver_after'])
+    .select(['app_id', 'registration_id', 'seq', 'task_id', 'online_only', 'deliver_after', 'sent_at'])
     .where('expires_at', '<=', now)
     .where('acked_at', 'is', null)
     .limit(limit)

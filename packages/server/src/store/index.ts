@@ -14,3 +14,4 @@ export { allocateSeqs } from './seqs.js';
 export * as certificates from './certificates.js';
 export * as vendorCounts from './vendor-counts.js';
 export * as callbackOutbox from './callback-outbox.js';
+export * as statCounters from './stat-counters.js';

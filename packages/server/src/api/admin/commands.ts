@@ -11,6 +11,7 @@ import { getCallback, setCallback } from './callback.js';
 import { getPushTask } from './task-info.js';
 import { getPushRecords } from './push-records.js';
 import { allMemberPushTrace } from './push-trace.js';
+import { allMemberPushLoss, allMemberPushStatistics, getPushFunnel } from './statistics.js';
 
 /** Every `v4/timpush/{command}` Herald answers, by Tencent's command name. */
 export const adminCommands: Readonly<Record<string, AdminCommand>> = {
@@ -26,6 +27,9 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   // Herald's own
   get_push_task: getPushTask,
   get_push_records: getPushRecords,
+  all_member_push_statistics: allMemberPushStatistics,
+  all_member_push_loss: allMemberPushLoss,
+  get_push_funnel: getPushFunnel,
   set_push_settings: setPushSettings,
   get_push_settings: getPushSettings,
   set_callback: setCallback,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { events, shards, tasks, vendorCounts } from '../../store/index.js';
+import { shards, statCounters, tasks } from '../../store/index.js';
+import { funnelOf, funnelsBy } from '../../stats/funnel.js';
+import { EventType, PLATFORM_NAMES } from '../../stats/platforms.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 import { parseBody } from './input.js';
@@ -20,7 +22,13 @@ export const getPushTask: AdminCommand = {
     const appId = caller.app.sdkAppId;
     const t = await tasks.findTask(deps.db, appId, b.TaskId);
     if (!t) throw new TimError(TimCode.noSuchTask, `no push with TaskId ${b.TaskId}`);
-    const [p, losses, vendors] = await Promise.all([shards.progress(deps.db, appId, t.task_id), events.lossCounts(deps.db, appId, t.task_id), vendorCounts.vendorCounts(deps.db, appId, t.task_id)]);
+    const [p, counts] = await Promise.all([shards.progress(deps.db, appId, t.task_id), statCounters.sumCounters(deps.db, { appId, family: 0, taskIds: [t.task_id] }, ['eventType', 'platform', 'code'])]);
+    const losses = [...new Map(counts.filter((c) => c.metric.startsWith('loss')).map((c) => [`${c.metric}:${c.code}`, c])).keys()].map((k) => {
+      const of = counts.filter((c) => `${c.metric}:${c.code}` === k);
+      return { code: of[0]!.code, stage: of[0]!.metric === 'loss_ready' ? 'ready_to_send' : 'post_send', reason: of[0]!.reason, count: of.reduce((n, c) => n + c.count, 0) };
+    });
+    const vendors = [...funnelsBy(counts.filter((c) => c.eventType === EventType.offline && c.platform > 0), (c) => c.platform)].map(([platform, f]) => ({ vendor: PLATFORM_NAMES[platform] ?? String(platform), sent: f.sent, reached: f.reached }));
+    const f = funnelOf(counts);
     return {
       Task: {
         TaskId: t.task_id,
@@ -37,7 +45,8 @@ export const getPushTask: AdminCommand = {
         Shards: p.shards,
         ShardsDone: p.done,
         Processed: p.processed,
-        Losses: losses.map((l) => ({ ErrCode: l.code, ErrInfo: l.reason, Stage: l.stage, Count: l.count })),
+        Funnel: { Sendable: f.sendable, Sent: f.sent, Reached: f.reached, Clicked: f.clicked, SendRate: f.sendRate, ReachRate: f.reachRate, ClickRate: f.clickRate },
+        Losses: losses.sort((a, b) => b.code - a.code).map((l) => ({ ErrCode: l.code, ErrInfo: l.reason, Stage: l.stage, Count: l.count })),
         // devices handed to each vendor, and those its delivery receipts said arrived
         Vendors: vendors.map((v) => ({ Vendor: v.vendor, Sent: v.sent, Reached: v.reached })),
       },

@@ -6,12 +6,14 @@ import { acceptReceipts } from '../../channels/receipt-intake.js';
 import { receiptSignatureValid } from '../../channels/receipt-urls.js';
 import type { VendorAdapter } from '../../channels/vendor.js';
 import type { Logger } from '../../log.js';
+import type { StatsRecorder } from '../../stats/recorder.js';
 import type { AppDirectory, Database } from '../../store/index.js';
 
 export interface ReceiptDeps {
   db: Kysely<Database>;
   apps: AppDirectory;
   adapters: Partial<Record<CertVendor, VendorAdapter>>;
+  stats: StatsRecorder;
   log: Logger;
 }
 
@@ -49,7 +51,7 @@ export async function receiptRoutes(app: FastifyInstance, deps: ReceiptDeps): Pr
     } catch (err) {
       return reply.code(400).send({ code: 400, message: `unreadable receipt: ${(err as Error).message}` });
     }
-    await acceptReceipts(deps.db, appId, vendor, list);
+    await acceptReceipts(deps.db, deps.stats, appId, vendor, list);
     return reply.code(200).send({ code: 0, message: 'success' });
   });
 }

@@ -63,7 +63,8 @@ function receipts(body: Buffer): ReceiptEvent[] {
   for (const entry of Object.values(JSON.parse(data) as Record<string, { param?: string; type?: number; targets?: string }>)) {
     if (!entry.param) continue;
     const targets = (entry.targets ?? '').split(',').filter(Boolean);
-    if (entry.type === RECEIPT_DELIVERED) out.push({ taskId: entry.param, outcome: 'reached', count: targets.length });
+    // per regId, so each arrival is kept for the device's message link and told to the app
+    if (entry.type === RECEIPT_DELIVERED) for (const token of targets) out.push({ taskId: entry.param, token, outcome: 'reached' });
     else if (entry.type === RECEIPT_INVALID_TARGET) for (const token of targets) out.push({ taskId: entry.param, token, outcome: 'dead', code: RECEIPT_INVALID_TARGET, info: 'invalid target' });
   }
   return out;

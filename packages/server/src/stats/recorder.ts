@@ -1,0 +1,205 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../store/index.js';
+import { hourOf, type Counter, type Metric } from '../store/stat-counters.js';
+import { statCounters } from '../store/index.js';
+import { Batcher } from '../util/batcher.js';
+import { chunks } from '../util/chunks.js';
+import { platformOf, EventType } from './platforms.js';
+
+type Db = Transaction<Database> | Kysely<Database>;
+
+/** One device an event happened to. `platform` is the event's PushPlatform (0 for the gateway). */
+export interface StatDevice {
+  registrationId: string;
+  userId?: string | null;
+  platform: number;
+}
+
+/**
+ * Something that happened to some devices of one push: counted in the funnel (per hour, channel,
+ * platform), told to the app's callback, and, for `trace` steps, kept per device for the message link.
+ */
+export interface StatEntry {
+  appId: number;
+  taskId: string;
+  /** 0 = all-users, tag and single pushes; 1 = chat message pushes. */
+  family?: number;
+  eventType: EventType;
+  metric: Metric;
+  /** Loss reason code (losses only). */
+  code?: number;
+  reason?: string;
+  at?: number;
+  /** The devices it happened to; or, when they are not known one by one, `count` on `platform`. */
+  devices?: readonly StatDevice[];
+  platform?: number;
+  count?: number;
+  /** Keep a trace_events row per device under this step name. */
+  trace?: string;
+  /** The trace row's detail (vendor, certificate, answer). */
+  info?: string;
+}
+
+/** Where per-device events go for the app's backend (callbacks/): asked and written inside the recorder's transaction. */
+export interface CallbackSink {
+  wants(appId: number, via: Db): Promise<boolean>;
+  enqueue(db: Db, appId: number, command: 'Push.AllMemberPush', events: readonly object[]): Promise<void>;
+}
+
+export interface RecorderOptions {
+  /** False: nothing is counted, traced or told (for measuring what statistics cost). */
+  enabled?: boolean;
+  callbacks?: CallbackSink;
+  /** Trace rows kept per task and process; past it, steps are only counted (default 200,000). */
+  traceLimitPerTask?: number;
+  /** How long buffered entries wait before they are written (ms, default 500). */
+  flushMs?: number;
+  onError: (err: unknown) => void;
+}
+
+/** Tencent's PushStage (reference §5.1): 1 sent, 2 reached, 3 clicked. A loss is told at the stage it stopped. */
+const STAGE: Partial<Record<Metric, 1 | 2 | 3>> = { sent: 1, loss_ready: 1, reached: 2, loss_post: 2, clicked: 3 };
+
+/**
+ * Statistics on the hot path: callers hand over what happened to a batch of devices; it becomes a
+ * few counter upserts (stat_counters), trace rows and callback rows per write, never a write per
+ * event. Inside a caller's transaction (`write`) the counts commit with the change they count;
+ * `add` buffers for up to `flushMs` and writes in a transaction of its own.
+ */
+export class StatsRecorder {
+  private buffered: Batcher<StatEntry>;
+  private traced = new Map<string, number>();
+  private taskMeta = new Map<string, { dataId: string; taskTime: number }>();
+
+  constructor(
+    private db: Kysely<Database>,
+    private opts: RecorderOptions,
+  ) {
+    this.buffered = new Batcher((entries) => this.db.transaction().execute((tx) => this.write(tx, entries)), opts.onError, opts.flushMs ?? 500, 5000);
+  }
+
+  add(entries: readonly StatEntry[]): void {
+    if (this.opts.enabled === false) return;
+    for (const e of entries) this.buffered.add(e);
+  }
+
+  flush(): Promise<void> {
+    return this.buffered.flush();
+  }
+
+  /** Writes these entries now, in the caller's transaction. */
+  async write(tx: Db, entries: readonly StatEntry[]): Promise<void> {
+    if (this.opts.enabled === false) return;
+    const now = Date.now();
+    const counters: Counter[] = [];
+    for (const e of entries) {
+      const base = { appId: e.appId, family: e.family ?? 0, taskId: e.taskId, hour: hourOf(e.at ?? now), eventType: e.eventType, metric: e.metric, code: e.code ?? 0, reason: e.reason ?? '' };
+      if (e.devices) for (const d of e.devices) counters.push({ ...base, platform: d.platform, count: 1 });
+      else if (e.count) counters.push({ ...base, platform: e.platform ?? 0, count: e.count });
+    }
+    await statCounters.addCounters(tx, counters);
+    await this.writeTrace(tx, entries, now);
+    await this.writeCallbacks(tx, entries, now);
+  }
+
+  private async writeTrace(tx: Db, entries: readonly StatEntry[], now: number): Promise<void> {
+    const limit = this.opts.traceLimitPerTask ?? 200_000;
+    const rows = [];
+    for (const e of entries) {
+      if (!e.trace || !e.devices) continue;
+      const key = `${e.appId}:${e.taskId}`;
+      const room = limit - (this.traced.get(key) ?? 0);
+      const kept = e.devices.slice(0, Math.max(0, room));
+      if (kept.length === 0) continue;
+      this.traced.set(key, (this.traced.get(key) ?? 0) + kept.length);
+      if (this.traced.size > 10_000) this.traced.clear();
+      for (const d of kept) {
+        rows.push({ app_id: e.appId, task_id: e.taskId, registration_id: d.registrationId, at: e.at ?? now, step: e.trace, event_type: e.eventType, platform: d.platform, code: e.code ?? 0, info: (e.info ?? e.reason ?? '').slice(0, 500) });
+      }
+    }
+    for (const part of chunks(rows, 500)) await tx.insertInto('trace_events').values(part).execute();
+  }
+
+  private async writeCallbacks(tx: Db, entries: readonly StatEntry[], now: number): Promise<void> {
+    const sink = this.opts.callbacks;
+    if (!sink) return;
+    const byApp = new Map<number, StatEntry[]>();
+    for (const e of entries) {
+      if ((e.family ?? 0) !== 0 || !e.devices || e.devices.length === 0 || STAGE[e.metric] === undefined) continue;
+      const list = byApp.get(e.appId);
+      if (list) list.push(e);
+      else byApp.set(e.appId, [e]);
+    }
+    for (const [appId, list] of byApp) {
+      if (!(await sink.wants(appId, tx))) continue;
+      const devices = await this.deviceInfo(tx, appId, list);
+      const events: object[] = [];
+      for (const e of list) {
+        const meta = await this.meta(tx, appId, e.taskId);
+        for (const d of e.devices!) {
+          const dev = devices.get(d.registrationId);
+          events.push({
+            EventType: e.eventType,
+            TaskId: e.taskId,
+            DataId: meta.dataId,
+            TaskTime: meta.taskTime,
+            // seconds, as Tencent's callback times (trtc.io/document/67551)
+            EventTime: Math.floor((e.at ?? now) / 1000),
+            To_Account: d.userId ?? dev?.userId ?? '',
+            RegistrationID: d.registrationId,
+            PushPlatform: d.platform,
+            DeviceType: dev?.platform ?? d.platform,
+            PushStage: STAGE[e.metric]!,
+            ErrCode: e.metric.startsWith('loss') ? (e.code ?? 0) : 0,
+            ErrInfo: e.metric.startsWith('loss') ? (e.reason ?? '') : '',
+          });
+        }
+      }
+      await sink.enqueue(tx, appId, 'Push.AllMemberPush', events);
+    }
+  }
+
+  /** The user and the vendor platform of each device the entries name, in one query per 500. */
+  private async deviceInfo(tx: Db, appId: number, list: readonly StatEntry[]): Promise<Map<string, { userId: string | null; platform: number }>> {
+    const ids = [...new Set(list.flatMap((e) => e.devices!.map((d) => d.registrationId)))];
+    const out = new Map<string, { userId: string | null; platform: number }>();
+    for (const part of chunks(ids, 500)) {
+      const rows = await tx.selectFrom('devices').select(['registration_id', 'user_id', 'vendor']).where('app_id', '=', appId).where('registration_id', 'in', part).execute();
+      for (const r of rows) out.set(r.registration_id, { userId: r.user_id, platform: platformOf(r.vendor) });
+    }
+    return out;
+  }
+
+  private async meta(tx: Db, appId: number, taskId: string): Promise<{ dataId: string; taskTime: number }> {
+    const key = `${appId}:${taskId}`;
+    let m = this.taskMeta.get(key);
+    if (!m) {
+      const t = await tx.selectFrom('tasks').select(['data_id', 'created_at']).where('app_id', '=', appId).where('task_id', '=', taskId).executeTakeFirst();
+      m = { dataId: t?.data_id ?? '', taskTime: t ? Math.floor(Number(t.created_at) / 1000) : 0 };
+      if (this.taskMeta.size > 10_000) this.taskMeta.clear();
+      this.taskMeta.set(key, m);
+    }
+    return m;
+  }
+}
+
+export type LossRule = { code: number; stage: string; reason: string };
+
+/**
+ * A loss of these devices (or of `count` devices on `platform`). `newlyTargeted`: the devices were
+ * decided against before anything else counted them, so they are also sendable (a device written
+ * to an inbox is counted sendable when its row is written, and its later loss is not).
+ */
+export function lossEntries(
+  base: { appId: number; taskId: string; eventType: EventType; at?: number; family?: number },
+  r: LossRule,
+  who: { devices: readonly StatDevice[] } | { count: number; platform: number },
+  newlyTargeted: boolean,
+): StatEntry[] {
+  const n = 'devices' in who ? who.devices.length : who.count;
+  if (n === 0) return [];
+  const metric: Metric = r.stage === 'post_send' ? 'loss_post' : 'loss_ready';
+  const out: StatEntry[] = [{ ...base, metric, code: r.code, reason: r.reason, ...who }];
+  if (newlyTargeted) out.push({ ...base, metric: 'sendable', ...('devices' in who ? { devices: who.devices.map((d) => ({ ...d })) } : who) });
+  return out;
+}
