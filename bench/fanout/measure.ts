@@ -13,6 +13,7 @@ import { ADMIN, AdminApi, httpGet, postJson, TimCallError, type TimReply } from 
 import type { AudienceCase } from './model.js';
 import type { ClientProgress, FanoutReport } from './protocol.js';
 import { copyStore, type SeedInfo } from './seed.js';
+import type { CallbackSink } from './callback-sink.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const gatewayDir = path.resolve(here, '../gateway');
@@ -86,11 +87,32 @@ export interface PushResult {
   monoWindowUs: [number, number];
 }
 
+/** Herald with statistics off (HERALD_STATISTICS=off), or on with the app's callbacks posted to a sink. */
+export interface HeraldVariant {
+  statistics: boolean;
+  sink?: CallbackSink;
+}
+
+/** How far the statistics and callbacks of the push trailed its delivery. */
+export interface StatsLag {
+  /** Devices the funnel counted sendable when the push phase ended (task done, every device reported), and the whole count expected. */
+  sendableAtEnd: number;
+  expectedSendable: number;
+  /** From the end of the push phase until the funnel counted every device sendable (s); NaN if not within 120 s. */
+  countsLagS: number;
+  /** Events the sink got for the task, those expected, and from the end of the push phase to the last of them (s). */
+  callbackEvents: number;
+  expectedEvents: number;
+  callbacksLagS: number;
+}
+
 export interface HeraldRun {
   run: number;
+  statistics: boolean;
   startMs: number;
   audience: AudienceResult[];
   push: PushResult;
+  lag?: StatsLag;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -273,19 +295,31 @@ async function stopServer(server: Child, log: (s: string) => void): Promise<void
 }
 
 /** Herald on a fresh copy of the seeded store: audience timings, then the all-users push. */
-export async function measureHerald(run: number, cfg: FanoutConfig, seed: SeedInfo, cases: readonly AudienceCase[], expected: number[], workDir: string, devicesFile: string, profDir: string, log: (s: string) => void): Promise<HeraldRun> {
-  const dataDir = path.join(workDir, `herald-run${run + 1}`);
+export async function measureHerald(
+  run: number,
+  cfg: FanoutConfig,
+  seed: SeedInfo,
+  cases: readonly AudienceCase[],
+  expected: number[],
+  workDir: string,
+  devicesFile: string,
+  profDir: string,
+  log: (s: string) => void,
+  variant: HeraldVariant = { statistics: true },
+): Promise<HeraldRun> {
+  const dataDir = path.join(workDir, `herald-run${run + 1}-${variant.statistics ? 'stats' : 'nostats'}`);
   const children: Child[] = [];
   try {
     copyStore(seed, dataDir);
     const execArgv = cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, `herald-run${run + 1}`)}`] : [];
     const t0 = performance.now();
-    const server = new Child('herald', path.join(gatewayDir, 'herald-server.ts'), [dataDir], execArgv);
+    const server = new Child('herald', path.join(gatewayDir, 'herald-server.ts'), [dataDir], execArgv, { HERALD_STATISTICS: variant.statistics ? 'on' : 'off' });
     children.push(server);
     const { url } = (await server.waitFor('listening', 120_000)) as unknown as { url: string };
     const startMs = performance.now() - t0;
     log(`herald run ${run + 1}: started on a copy of the seeded store in ${(startMs / 1000).toFixed(1)} s`);
     const api = new AdminApi(url, seed.sdkAppId, seed.secretKey);
+    if (variant.sink) await api.ok('set_callback', { Url: variant.sink.url, Token: 'bench-callback-token' });
 
     const audience = await audiencePhase(api, cases, expected, cfg.calls);
     for (const a of audience) {
@@ -307,14 +341,49 @@ export async function measureHerald(run: number, cfg: FanoutConfig, seed: SeedIn
       },
     };
     const push = await pushPhase('herald', run, cfg, server, url, seed.sdkAppId, devicesFile, trigger, children, log);
+    const lag = variant.statistics ? await statsLag(api, cfg, push, variant.sink, log) : undefined;
     await stopServer(server, log);
-    return { run: run + 1, startMs, audience, push };
+    return { run: run + 1, statistics: variant.statistics, startMs, audience, push, lag };
   } finally {
     for (const c of children) c.kill();
     // wait for them to be gone, or a dying server could recreate files in the folder being removed
     await Promise.all(children.map((c) => c.exitWithin(5000)));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * After the push: how long until the funnel counts every device (each connected device once on the
+ * gateway, each offline one once on the vendor channel) and the sink has every event (per connected
+ * device sent and reached; per offline device its vendor-channel outcome), polled every 200 ms.
+ */
+async function statsLag(api: AdminApi, cfg: FanoutConfig, push: PushResult, sink: CallbackSink | undefined, log: (s: string) => void): Promise<StatsLag> {
+  const sendable = async () => {
+    const { reply } = await api.call('get_push_task', { TaskId: push.taskId });
+    return Number((reply.Task as { Funnel?: { Sendable?: number } } | undefined)?.Funnel?.Sendable ?? 0);
+  };
+  const expectedSendable = cfg.devices;
+  const expectedEvents = 2 * cfg.connected + (cfg.devices - cfg.connected);
+  const t0 = nowMs();
+  const sendableAtEnd = await sendable();
+  let countsAt = sendableAtEnd >= expectedSendable ? t0 : NaN;
+  let eventsAt = !sink || sink.events(push.taskId) >= expectedEvents ? t0 : NaN;
+  const deadline = t0 + 120_000;
+  while ((Number.isNaN(countsAt) || Number.isNaN(eventsAt)) && nowMs() < deadline) {
+    await sleep(200);
+    if (Number.isNaN(countsAt) && (await sendable()) >= expectedSendable) countsAt = nowMs();
+    if (Number.isNaN(eventsAt) && sink && sink.events(push.taskId) >= expectedEvents) eventsAt = sink.lastAt;
+  }
+  const lag: StatsLag = {
+    sendableAtEnd,
+    expectedSendable,
+    countsLagS: (countsAt - t0) / 1000,
+    callbackEvents: sink?.events(push.taskId) ?? 0,
+    expectedEvents: sink ? expectedEvents : 0,
+    callbacksLagS: sink ? (eventsAt - t0) / 1000 : NaN,
+  };
+  log(`herald statistics: ${lag.sendableAtEnd}/${expectedSendable} counted at the end of the push phase, all after ${lag.countsLagS.toFixed(2)} s; callbacks ${lag.callbackEvents}/${lag.expectedEvents} events, all after ${lag.callbacksLagS.toFixed(2)} s`);
+  return lag;
 }
 
 /** The bare `ws` server holding the same devices, and one `/broadcast` of the same body. */

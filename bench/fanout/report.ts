@@ -119,3 +119,30 @@ export function printReport(runs: HeraldRun[], bare: PushResult[], cfg: FanoutCo
   verdicts.push(`every connected device got exactly one message: ${a.deliveryCorrect ? 'yes' : 'NO'}`);
   console.log(`\nAims: ${verdicts.join('; ')}`);
 }
+
+/** `--statistics compare`: the same push with statistics off and on (with callbacks), medians and the slowdown. */
+export function statisticsTable(runs: HeraldRun[]): string {
+  const off = runs.filter((r) => !r.statistics);
+  const on = runs.filter((r) => r.statistics);
+  const m = (list: HeraldRun[], f: (r: HeraldRun) => number) => median(list.map(f));
+  const lines = ['| all-users push | statistics off | statistics + callbacks on | slowdown |', '| --- | ---: | ---: | ---: |'];
+  const row = (label: string, f: (r: HeraldRun) => number, digits: number, higherIsSlower: boolean) => {
+    const a = m(off, f);
+    const b = m(on, f);
+    const slow = higherIsSlower ? b / a - 1 : a / b - 1;
+    lines.push(`| ${label} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${Number.isFinite(slow) ? `${(slow * 100).toFixed(1)}%` : '-'} |`);
+  };
+  row('send → task done (s)', (r) => r.push.doneMs / 1000, 2, true);
+  row('send → last delivery (ms)', (r) => r.push.lastMs, 1, true);
+  row('deliveries/s to connected devices, send → last', (r) => r.push.rateFromSend, 0, false);
+  row('server CPU, push → complete (s)', (r) => r.push.serverCpuSeconds, 2, true);
+  lines.push('');
+  lines.push('| statistics on, per run | counted sendable at the end of the push phase | counts complete after (s) | callback events / expected | callbacks complete after (s) |');
+  lines.push('| --- | ---: | ---: | ---: | ---: |');
+  for (const r of on) {
+    const l = r.lag;
+    if (!l) continue;
+    lines.push(`| run ${r.run} | ${l.sendableAtEnd} / ${l.expectedSendable} | ${fmt(l.countsLagS, 2)} | ${l.callbackEvents} / ${l.expectedEvents} | ${fmt(l.callbacksLagS, 2)} |`);
+  }
+  return lines.join('\n');
+}

@@ -5,7 +5,9 @@
  * and to task completion; then the bare `ws` baseline broadcasting the same body to the same C
  * devices. Prints medians and writes bench/results/fanout-*.json.
  * Usage: npm run bench:fanout -- [--devices N] [--connected C] [--runs K] [--calls M] [--settle S]
- * [--push-timeout S] [--timeout S] [--reseed] [--only herald|bare] [--cpu-prof]
+ * [--push-timeout S] [--timeout S] [--reseed] [--only herald|bare] [--cpu-prof] [--statistics on|off|compare]
+ * `--statistics compare` measures each Herald run twice: statistics off, then on with the app's
+ * callbacks posted to a sink in this process, and prints the slowdown.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +26,8 @@ import { aims, printReport } from './report.js';
 import type { SeedInfo } from './seed.js';
 import { numberOption } from '../options.js';
 import { log, runDeadline, scratchDir } from '../work.js';
+import { CallbackSink } from './callback-sink.js';
+import { statisticsTable } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -39,6 +43,7 @@ const { values: argv } = parseArgs({
     reseed: { type: 'boolean', default: false },
     only: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    statistics: { type: 'string', default: 'on' },
   },
 });
 const num = (name: keyof typeof argv, min: number, max: number): number => numberOption(argv, name, min, max, true);
@@ -58,6 +63,10 @@ const cfg: FanoutConfig = {
   cpuProf: argv['cpu-prof'] ?? false,
 };
 if (argv.only !== undefined && argv.only !== 'herald' && argv.only !== 'bare') throw new Error('--only must be herald or bare');
+const statistics = argv.statistics ?? 'on';
+if (!['on', 'off', 'compare'].includes(statistics)) throw new Error('--statistics must be on, off or compare');
+// statistics on: the app's callbacks go to a sink in this process, as an app's backend would take them
+const variantsOn = statistics === 'compare' ? [false, true] : [statistics === 'on'];
 const kinds: Kind[] = argv.only === 'herald' || argv.only === 'bare' ? [argv.only] : ['herald', 'bare'];
 
 // Per-invocation scratch (store copies, the connected devices' credentials), removed at exit.
@@ -91,17 +100,19 @@ try {
   const entries: DeviceEntry[] = model.connectedIndexes(cfg.devices, cfg.connected).map((i) => ({ r: model.registrationId(i), c: model.credential(i) }));
   fs.writeFileSync(devicesFile, JSON.stringify(entries));
 
+  const sink = new CallbackSink();
+  if (variantsOn.includes(true)) await sink.start();
   for (let run = 0; run < cfg.runs; run++) {
-    if (seed) {
+    for (const statsOn of seed ? variantsOn : []) {
       // Each Herald run loads the source afresh: note what it loaded, and whether it moved meanwhile.
       const before = serverSourceHash();
-      const r = await measureHerald(run, cfg, seed, model.AUDIENCE_CASES, expected, workDir, devicesFile, profDir, log);
+      const r = await measureHerald(run, cfg, seed!, model.AUDIENCE_CASES, expected, workDir, devicesFile, profDir, log, { statistics: statsOn, sink: statsOn ? sink : undefined });
       const after = serverSourceHash();
       if (before !== prov.serverSourceHash || after !== before) log(`WARNING: server source changed (hash ${prov.serverSourceHash} → ${before} → ${after}); this run is not comparable`);
       heraldRuns.push({ ...r, serverSource: before === after ? before : `${before}→${after}` });
       const p = r.push;
       log(
-        `herald run ${run + 1}: ${p.exactlyOne}/${p.connected} devices got exactly the one message (missing ${p.missing}, duplicates ${p.duplicates}, other ${p.otherIds}); ` +
+        `herald run ${run + 1} (statistics ${statsOn ? 'on' : 'off'}): ${p.exactlyOne}/${p.connected} devices got exactly the one message (missing ${p.missing}, duplicates ${p.duplicates}, other ${p.otherIds}); ` +
           `REST ${fmt(p.replyMs, 1)} ms, first ${fmt(p.firstMs, 1)} ms, last ${fmt(p.lastMs, 1)} ms → ${fmt(p.rateFromSend, 0)}/s (first → last ${fmt(p.rateFromFirst, 0)}/s); ` +
           `task done ${fmt(p.doneMs / 1000, 2)} s; server CPU ${fmt(p.serverCpuSeconds, 2)} s`,
       );
@@ -115,6 +126,7 @@ try {
       );
     }
   }
+  await sink.stop();
 } catch (err) {
   killAll();
   console.error('bench failed:', err);
@@ -122,8 +134,11 @@ try {
 }
 closeAgent();
 
-const a = aims(heraldRuns, bareRuns);
-printReport(heraldRuns, bareRuns, cfg, a);
+// the usual report reads the runs with statistics as configured (on, unless --statistics off)
+const main = heraldRuns.filter((r) => r.statistics === (statistics !== 'off'));
+const a = aims(main, bareRuns);
+printReport(main, bareRuns, cfg, a);
+if (statistics === 'compare') console.log(`\n${statisticsTable(heraldRuns)}`);
 const sources = new Set(heraldRuns.map((r) => r.serverSource));
 if (heraldRuns.length) {
   console.log(`\nServer measured: commit ${prov.commit}${prov.uncommitted.length ? ' with uncommitted changes in packages/' : ''}, source hash ${[...sources].join(', ')}`);
