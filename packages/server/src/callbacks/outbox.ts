@@ -4,6 +4,7 @@ import { callbackOutbox, type Database } from '../store/index.js';
 import { chunks } from '../util/chunks.js';
 import { MAX_EVENTS_PER_REQUEST, type CallbackCommand } from './events.js';
 import { isActive, type CallbackSettings } from './settings.js';
+import { packEvents } from './compact.js';
 
 export interface CallbackStatus extends callbackOutbox.OutboxCounts {
   lastError?: string;
@@ -47,7 +48,7 @@ export class CallbackOutbox {
       id: this.nextId(now),
       app_id: appId,
       command,
-      body: JSON.stringify({ Events: part.map((e) => ({ CallbackCommand: command, ...e })) }),
+      body: packEvents(part.map((e) => ({ CallbackCommand: command, ...e }))),
       event_count: part.length,
       created_at: now,
     }));

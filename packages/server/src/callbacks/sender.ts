@@ -6,6 +6,8 @@ import { backoff, Lane } from './lane.js';
 import type { CallbackMetrics } from './metrics.js';
 import { isActive, type CallbackConfig, type CallbackSettings } from './settings.js';
 import { callbackUrl } from './signing.js';
+import { unpackBody } from './compact.js';
+import { Batcher } from '../util/batcher.js';
 
 export interface CallbackSenderOptions {
   db: Kysely<Database>;
@@ -51,6 +53,8 @@ export class CallbackSender {
   private readonly stop = new AbortController();
   private readonly stopped: Promise<void>;
   private readonly o: Required<Omit<CallbackSenderOptions, 'metrics'>> & Pick<CallbackSenderOptions, 'metrics'>;
+  /** Delivered rows, deleted together: a crash before the delete posts them again (at least once). */
+  private readonly delivered: Batcher<string>;
 
   constructor(opts: CallbackSenderOptions) {
     this.o = {
@@ -65,6 +69,7 @@ export class CallbackSender {
       ...opts,
     };
     this.stopped = new Promise((resolve) => this.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.delivered = new Batcher((ids) => callbackOutbox.remove(this.o.db, ids), (err) => this.o.onError(err, 'callback row delete'));
   }
 
   start(): void {
@@ -91,6 +96,8 @@ export class CallbackSender {
     this.stop.abort();
     await this.ticking;
     await Promise.allSettled([...this.deliveries]);
+    // delivered rows go before the rest are given back, or they would be posted again
+    await this.delivered.flush();
     await callbackOutbox.release(this.o.db, this.o.owner).catch((err: unknown) => this.o.onError(err, 'callback lease release'));
   }
 
@@ -193,13 +200,13 @@ export class CallbackSender {
     await Promise.race([lane.pacer(config.maxPerSecond ?? this.o.defaultPerSecond).take(1), this.stopped]);
     if (this.closing) return callbackOutbox.release(db, owner, [row.id]);
     const url = callbackUrl(config.url, row.app_id, row.command, config.token, Math.floor(Date.now() / 1000));
-    const result = await postCallback(url, row.body, AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stop.signal]));
+    const result = await postCallback(url, unpackBody(row.body), AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stop.signal]));
     // a request cut short by close was not the endpoint's failure: the row goes back as it was
     if (!result.ok && this.stop.signal.aborted) return callbackOutbox.release(db, owner, [row.id]);
     const now = Date.now();
     if (result.ok) {
       lane.succeeded();
-      await callbackOutbox.remove(db, row.id);
+      this.delivered.add(row.id);
       this.o.metrics?.requests.inc({ outcome: 'delivered' });
       this.o.metrics?.events.inc({ outcome: 'delivered' }, row.event_count);
       return;

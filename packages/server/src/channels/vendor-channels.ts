@@ -135,10 +135,29 @@ export class VendorChannels implements OfflineChannels {
     }
   }
 
+  /**
+   * The devices' rows. A batch of an all-users push is a dense run of registration ids, read fastest
+   * as one range (about 1 µs a row where 1,000 lookups by key cost 5 ms); a sparse batch, where the
+   * range holds more than twice as many devices, is looked up by key.
+   */
   private async devices(appId: number, ids: readonly string[]): Promise<DeviceRow[]> {
     const out: DeviceRow[] = [];
-    for (const part of chunks(ids, 1000)) {
-      out.push(...(await this.db.selectFrom('devices').select(['registration_id', 'user_id', 'vendor', 'token', 'voip_token', 'certificate_id', 'locale']).where('app_id', '=', appId).where('registration_id', 'in', part).execute()));
+    const cols = ['registration_id', 'user_id', 'vendor', 'token', 'voip_token', 'certificate_id', 'locale'] as const;
+    for (const part of chunks([...ids].sort(), 1000)) {
+      const range = await this.db
+        .selectFrom('devices')
+        .select(cols)
+        .where('app_id', '=', appId)
+        .where('registration_id', '>=', part[0]!)
+        .where('registration_id', '<=', part[part.length - 1]!)
+        .limit(2 * part.length + 1)
+        .execute();
+      if (range.length <= 2 * part.length) {
+        const wanted = new Set(part);
+        out.push(...range.filter((d) => wanted.has(d.registration_id)));
+      } else {
+        out.push(...(await this.db.selectFrom('devices').select(cols).where('app_id', '=', appId).where('registration_id', 'in', part).execute()));
+      }
     }
     return out;
   }
@@ -238,14 +257,17 @@ export class VendorChannels implements OfflineChannels {
   private async record(batch: OfflineBatch, found: readonly DeviceRow[], settled: Settled, losses: Loss[]): Promise<void> {
     const now = Date.now();
     const base = { appId: batch.appId, taskId: batch.taskId, eventType: EventType.offline, at: now };
-    const device = (s: Routed): StatDevice => ({ registrationId: s.target.registrationId, userId: s.userId, platform: s.platform });
+    const device = (s: Routed): StatDevice => ({ registrationId: s.target.registrationId, userId: s.userId, platform: s.platform, devicePlatform: s.platform });
     const perDevice = batch.targets[0]!.seq !== null;
     const entries: StatEntry[] = [
-      { ...base, metric: 'sendable', devices: found.map((d) => ({ registrationId: d.registration_id, userId: d.user_id, platform: platformOf(d.vendor) })) },
+      { ...base, metric: 'sendable', devices: found.map((d) => ({ registrationId: d.registration_id, userId: d.user_id, platform: platformOf(d.vendor), devicePlatform: platformOf(d.vendor) })) },
       ...[...groupBy(settled.accepted, (s) => s.cert).values()].map((g): StatEntry => ({ ...base, metric: 'sent', devices: g.map(device), trace: 'vendor_sent', info: `${g[0]!.cert.vendor} certificate ${g[0]!.cert.cert_id}` })),
       { ...base, metric: 'sent', devices: settled.refused.map(device) },
       ...[...groupBy(losses, (l) => `${l.stage}\u0000${l.code}\u0000${l.platform}`).values()].flatMap((list) =>
-        lossEntries(base, list[0]!, { devices: list.map((l) => ({ registrationId: l.registrationId, userId: l.userId, platform: l.platform })) }, false).map((e) => (perDevice || e.metric === 'sendable' ? e : { ...e, trace: 'vendor_lost' })),
+        lossEntries(base, list[0]!, { devices: list.map((l) => ({ registrationId: l.registrationId, userId: l.userId, platform: l.platform, devicePlatform: l.platform })) }, false).map((e) =>
+          // all-users and tag pushes keep no loss row per device: a refusal by the vendor is kept as a trace step (a device not sent to shows in its link as having no token or certificate)
+          perDevice || e.metric !== 'loss_post' ? e : { ...e, trace: 'vendor_lost' },
+        ),
       ),
     ];
     this.stats.add(entries.filter((e) => (e.devices?.length ?? 0) > 0));

@@ -8,11 +8,16 @@ import { platformOf, EventType } from './platforms.js';
 
 type Db = Transaction<Database> | Kysely<Database>;
 
-/** One device an event happened to. `platform` is the event's PushPlatform (0 for the gateway). */
+/**
+ * One device an event happened to. `platform` is the event's PushPlatform (0 for the gateway);
+ * `userId` null = the device has no user, absent = not known here (looked up for callbacks);
+ * `devicePlatform`, its vendor's number, when known.
+ */
 export interface StatDevice {
   registrationId: string;
   userId?: string | null;
   platform: number;
+  devicePlatform?: number;
 }
 
 /**
@@ -94,8 +99,12 @@ export class StatsRecorder {
     const counters: Counter[] = [];
     for (const e of entries) {
       const base = { appId: e.appId, family: e.family ?? 0, taskId: e.taskId, hour: hourOf(e.at ?? now), eventType: e.eventType, metric: e.metric, code: e.code ?? 0, reason: e.reason ?? '' };
-      if (e.devices) for (const d of e.devices) counters.push({ ...base, platform: d.platform, count: 1 });
-      else if (e.count) counters.push({ ...base, platform: e.platform ?? 0, count: e.count });
+      if (e.devices) {
+        // one counter per platform, not per device
+        const perPlatform = new Map<number, number>();
+        for (const d of e.devices) perPlatform.set(d.platform, (perPlatform.get(d.platform) ?? 0) + 1);
+        for (const [platform, count] of perPlatform) counters.push({ ...base, platform, count });
+      } else if (e.count) counters.push({ ...base, platform: e.platform ?? 0, count: e.count });
     }
     await statCounters.addCounters(tx, counters);
     await this.writeTrace(tx, entries, now);
@@ -137,7 +146,7 @@ export class StatsRecorder {
       for (const e of list) {
         const meta = await this.meta(tx, appId, e.taskId);
         for (const d of e.devices!) {
-          const dev = devices.get(d.registrationId);
+          const dev = d.userId !== undefined && d.devicePlatform !== undefined ? undefined : devices.get(d.registrationId);
           events.push({
             EventType: e.eventType,
             TaskId: e.taskId,
@@ -148,7 +157,7 @@ export class StatsRecorder {
             To_Account: d.userId ?? dev?.userId ?? '',
             RegistrationID: d.registrationId,
             PushPlatform: d.platform,
-            DeviceType: dev?.platform ?? d.platform,
+            DeviceType: d.devicePlatform ?? dev?.platform ?? d.platform,
             PushStage: STAGE[e.metric]!,
             ErrCode: e.metric.startsWith('loss') ? (e.code ?? 0) : 0,
             ErrInfo: e.metric.startsWith('loss') ? (e.reason ?? '') : '',
@@ -159,9 +168,9 @@ export class StatsRecorder {
     }
   }
 
-  /** The user and the vendor platform of each device the entries name, in one query per 500. */
+  /** The user and the vendor platform of each device the entries do not say, in one query per 500. */
   private async deviceInfo(tx: Db, appId: number, list: readonly StatEntry[]): Promise<Map<string, { userId: string | null; platform: number }>> {
-    const ids = [...new Set(list.flatMap((e) => e.devices!.map((d) => d.registrationId)))];
+    const ids = [...new Set(list.flatMap((e) => e.devices!.filter((d) => d.userId === undefined || d.devicePlatform === undefined).map((d) => d.registrationId)))];
     const out = new Map<string, { userId: string | null; platform: number }>();
     for (const part of chunks(ids, 500)) {
       const rows = await tx.selectFrom('devices').select(['registration_id', 'user_id', 'vendor']).where('app_id', '=', appId).where('registration_id', 'in', part).execute();

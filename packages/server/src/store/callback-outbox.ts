@@ -25,20 +25,27 @@ const leaseFree = (now: number) => (eb: ExpressionBuilder<Database, 'callback_ou
  * checked again on each row as it is updated, so two processes never both take a row.
  */
 export async function claimDue(db: Kysely<Database>, appId: number, owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]> {
+  // the ids from the claim index alone, then the rows by primary key: one statement that did both
+  // scanned the app's whole index range for the update (several ms per claim with 10,000 rows)
+  const ids = await db
+    .selectFrom('callback_outbox')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('app_id', '=', appId)
+    .where('next_at', '<=', now)
+    .where(leaseFree(now))
+    .orderBy('next_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  if (ids.length === 0) return [];
   const rows = await db
     .updateTable('callback_outbox')
     .set({ lease_owner: owner, lease_until: now + leaseMs })
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('callback_outbox')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where('app_id', '=', appId)
-        .where('next_at', '<=', now)
-        .where(leaseFree(now))
-        .orderBy('next_at')
-        .orderBy('id')
-        .limit(limit),
+    .where(
+      'id',
+      'in',
+      ids.map((r) => r.id),
     )
     .where('status', '=', 'pending')
     .where(leaseFree(now))
@@ -58,9 +65,9 @@ export async function pendingApps(db: Kysely<Database>): Promise<{ appId: number
   return rows.map((r) => ({ appId: Number(r.app_id), due: Number(r.due) }));
 }
 
-/** Delivered: the row goes, whoever holds it now. */
-export async function remove(db: Kysely<Database>, id: string): Promise<void> {
-  await db.deleteFrom('callback_outbox').where('id', '=', id).execute();
+/** Delivered: the rows go, whoever holds them now. */
+export async function remove(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+  for (const part of chunks(ids, 500)) await db.deleteFrom('callback_outbox').where('id', 'in', part).execute();
 }
 
 /** A failed attempt: tried again at `nextAt`, or kept as dead. Only the lease holder may write it. */

@@ -362,6 +362,15 @@ migrations['0008_callbacks'] = {
   },
 };
 
+// A claim reads an app's due rows in (next_at, id) order and skips leased ones from the index
+// alone: reading lease_until from the table walked past each row's body (up to 100 events).
+migrations['0009_callback_claims'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.dropIndex('callback_outbox_app_idx').execute();
+    await db.schema.createIndex('callback_outbox_claim_idx').on('callback_outbox').columns(['status', 'app_id', 'next_at', 'id', 'lease_until']).execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**
