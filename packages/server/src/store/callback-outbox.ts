@@ -42,12 +42,13 @@ export async function claimDue(db: Kysely<Database>, appId: number, owner: strin
   const rows = await db
     .updateTable('callback_outbox')
     .set({ lease_owner: owner, lease_until: now + leaseMs })
+    // by primary key alone: a status condition here made SQLite scan the claim index instead; a row
+    // free of leases cannot have changed status meanwhile (only a lease holder marks a row dead)
     .where(
       'id',
       'in',
       ids.map((r) => r.id),
     )
-    .where('status', '=', 'pending')
     .where(leaseFree(now))
     .returning(['id', 'app_id', 'command', 'body', 'event_count', 'attempts', 'next_at', 'created_at'])
     .execute();
