@@ -121,11 +121,11 @@ export function printReport(runs: HeraldRun[], bare: PushResult[], cfg: FanoutCo
 }
 
 /** `--statistics compare`: the same push with statistics off and on (with callbacks), medians and the slowdown. */
-export function statisticsTable(runs: HeraldRun[]): string {
+export function statisticsTable(runs: HeraldRun[], callbacks: boolean): string {
   const off = runs.filter((r) => !r.statistics);
   const on = runs.filter((r) => r.statistics);
   const m = (list: HeraldRun[], f: (r: HeraldRun) => number) => median(list.map(f));
-  const lines = ['| all-users push | statistics off | statistics + callbacks on | slowdown |', '| --- | ---: | ---: | ---: |'];
+  const lines = [`| all-users push | statistics off | statistics on${callbacks ? ' + callbacks' : ', no callback URL'} | slowdown |`, '| --- | ---: | ---: | ---: |'];
   const row = (label: string, f: (r: HeraldRun) => number, digits: number, higherIsSlower: boolean) => {
     const a = m(off, f);
     const b = m(on, f);

@@ -5,9 +5,9 @@
  * and to task completion; then the bare `ws` baseline broadcasting the same body to the same C
  * devices. Prints medians and writes bench/results/fanout-*.json.
  * Usage: npm run bench:fanout -- [--devices N] [--connected C] [--runs K] [--calls M] [--settle S]
- * [--push-timeout S] [--timeout S] [--reseed] [--only herald|bare] [--cpu-prof] [--statistics on|off|compare]
+ * [--push-timeout S] [--timeout S] [--reseed] [--only herald|bare] [--cpu-prof] [--statistics on|off|compare] [--callbacks on|off]
  * `--statistics compare` measures each Herald run twice: statistics off, then on with the app's
- * callbacks posted to a sink in this process, and prints the slowdown.
+ * callbacks posted to a sink in this process (`--callbacks off`: no callback URL), and prints the slowdown.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,6 +44,7 @@ const { values: argv } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     statistics: { type: 'string', default: 'on' },
+    callbacks: { type: 'string', default: 'on' },
   },
 });
 const num = (name: keyof typeof argv, min: number, max: number): number => numberOption(argv, name, min, max, true);
@@ -67,6 +68,8 @@ const statistics = argv.statistics ?? 'on';
 if (!['on', 'off', 'compare'].includes(statistics)) throw new Error('--statistics must be on, off or compare');
 // statistics on: the app's callbacks go to a sink in this process, as an app's backend would take them
 const variantsOn = statistics === 'compare' ? [false, true] : [statistics === 'on'];
+if (argv.callbacks !== 'on' && argv.callbacks !== 'off') throw new Error('--callbacks must be on or off');
+const withCallbacks = argv.callbacks === 'on';
 const kinds: Kind[] = argv.only === 'herald' || argv.only === 'bare' ? [argv.only] : ['herald', 'bare'];
 
 // Per-invocation scratch (store copies, the connected devices' credentials), removed at exit.
@@ -101,12 +104,12 @@ try {
   fs.writeFileSync(devicesFile, JSON.stringify(entries));
 
   const sink = new CallbackSink();
-  if (variantsOn.includes(true)) await sink.start();
+  if (variantsOn.includes(true) && withCallbacks) await sink.start();
   for (let run = 0; run < cfg.runs; run++) {
     for (const statsOn of seed ? variantsOn : []) {
       // Each Herald run loads the source afresh: note what it loaded, and whether it moved meanwhile.
       const before = serverSourceHash();
-      const r = await measureHerald(run, cfg, seed!, model.AUDIENCE_CASES, expected, workDir, devicesFile, profDir, log, { statistics: statsOn, sink: statsOn ? sink : undefined });
+      const r = await measureHerald(run, cfg, seed!, model.AUDIENCE_CASES, expected, workDir, devicesFile, profDir, log, { statistics: statsOn, sink: statsOn && withCallbacks ? sink : undefined });
       const after = serverSourceHash();
       if (before !== prov.serverSourceHash || after !== before) log(`WARNING: server source changed (hash ${prov.serverSourceHash} → ${before} → ${after}); this run is not comparable`);
       heraldRuns.push({ ...r, serverSource: before === after ? before : `${before}→${after}` });
@@ -138,7 +141,7 @@ closeAgent();
 const main = heraldRuns.filter((r) => r.statistics === (statistics !== 'off'));
 const a = aims(main, bareRuns);
 printReport(main, bareRuns, cfg, a);
-if (statistics === 'compare') console.log(`\n${statisticsTable(heraldRuns)}`);
+if (statistics === 'compare') console.log(`\n${statisticsTable(heraldRuns, withCallbacks)}`);
 const sources = new Set(heraldRuns.map((r) => r.serverSource));
 if (heraldRuns.length) {
   console.log(`\nServer measured: commit ${prov.commit}${prov.uncommitted.length ? ' with uncommitted changes in packages/' : ''}, source hash ${[...sources].join(', ')}`);

@@ -260,7 +260,8 @@ export class VendorChannels implements OfflineChannels {
     const device = (s: Routed): StatDevice => ({ registrationId: s.target.registrationId, userId: s.userId, platform: s.platform, devicePlatform: s.platform });
     const perDevice = batch.targets[0]!.seq !== null;
     const entries: StatEntry[] = [
-      { ...base, metric: 'sendable', devices: found.map((d) => ({ registrationId: d.registration_id, userId: d.user_id, platform: platformOf(d.vendor), devicePlatform: platformOf(d.vendor) })) },
+      // sendable is only counted (no callback, no trace): per platform, not per device
+      ...[...groupBy(found, (d) => platformOf(d.vendor))].map(([platform, list]): StatEntry => ({ ...base, metric: 'sendable', platform, count: list.length })),
       ...[...groupBy(settled.accepted, (s) => s.cert).values()].map((g): StatEntry => ({ ...base, metric: 'sent', devices: g.map(device), trace: 'vendor_sent', info: `${g[0]!.cert.vendor} certificate ${g[0]!.cert.cert_id}` })),
       { ...base, metric: 'sent', devices: settled.refused.map(device) },
       ...[...groupBy(losses, (l) => `${l.stage}\u0000${l.code}\u0000${l.platform}`).values()].flatMap((list) =>
@@ -270,7 +271,7 @@ export class VendorChannels implements OfflineChannels {
         ),
       ),
     ];
-    this.stats.add(entries.filter((e) => (e.devices?.length ?? 0) > 0));
+    this.stats.add(entries.filter((e) => (e.devices?.length ?? e.count ?? 0) > 0));
     if (perDevice && losses.length > 0) {
       await events.insertLosses(this.db, losses.map((l) => ({ app_id: batch.appId, task_id: batch.taskId, registration_id: l.registrationId, user_id: l.userId, stage: l.stage, code: l.code, reason: l.reason, created_at: now })));
     }
