@@ -16,6 +16,12 @@ export interface VendorTarget {
   locale: string | null;
   /** APNs only: the device's PushKit VoIP token, used for `IsVoipPush` pushes when present. */
   voipToken?: string | null;
+  /**
+   * The badge to set on this device (its user's unread count, for chat pushes): where the vendor
+   * can set a badge it wins over the message's BadgeSetNum/BadgeAddNum. Adapters that send one
+   * payload to many tokens group targets by it.
+   */
+  badge?: number;
 }
 
 /** What Herald tells an adapter besides the message. */

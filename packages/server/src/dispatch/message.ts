@@ -1,12 +1,51 @@
 import type { OfflinePushInfo } from './offline-push-info.js';
 import { pickLanguage, type LanguageContent } from './locale.js';
 
+/**
+ * The conversation a chat message belongs to, as its recipient sees it (reference §5.2): for a
+ * one-to-one message the conversation is the sender ('c2c', id = From_Account), for a group message
+ * the group ('group', id = GroupID).
+ */
+export interface ChatMeta {
+  type: 'c2c' | 'group';
+  id: string;
+  /** Shown as the title of a one-to-one notification. */
+  senderNick?: string;
+  /** Shown as the title of a group notification. */
+  groupName?: string;
+  /** Tencent's message identity: MsgKey (one-to-one), MsgSeq, MsgRandom and MsgTime (unix seconds). */
+  msgKey?: string;
+  msgSeq?: number;
+  msgRandom: number;
+  msgTime: number;
+}
+
+/** A call invitation from an RTC backend. */
+export interface CallMeta {
+  callId: string;
+  roomId?: string;
+  media: 'audio' | 'video';
+  caller: string;
+  callerNick?: string;
+  /** Seconds the invitation rings for; the push expires with it. */
+  timeoutSeconds: number;
+}
+
+/** The key that groups one conversation's notifications: APNs thread-id, Android notification group or tag. */
+export function conversationKey(chat: Pick<ChatMeta, 'type' | 'id'>): string {
+  return `${chat.type}_${chat.id}`;
+}
+
 /** A push as stored once per task and rendered per device. */
 export interface StoredMessage {
   from: string;
   sentAt: number;
   expiresAt: number;
   info: OfflinePushInfo;
+  /** Set on a chat message push. */
+  chat?: ChatMeta;
+  /** Set on a call invitation. */
+  call?: CallMeta;
 }
 
 /** The `m` object of a `msg` frame (docs/protocol.md §3.2). */
@@ -19,6 +58,8 @@ export interface DeviceMessage {
   sentAt: number;
   expiresAt: number;
   info: OfflinePushInfo;
+  chat?: ChatMeta;
+  call?: CallMeta;
 }
 
 /** The message in the language chosen for a device (undefined: the push's default Title/Desc). */
@@ -33,6 +74,8 @@ export function deviceMessage(msg: StoredMessage, lang: LanguageContent | undefi
   };
   if (msg.info.Ext !== undefined) out.ext = msg.info.Ext;
   if (lang) out.lang = lang.Language;
+  if (msg.chat) out.chat = msg.chat;
+  if (msg.call) out.call = msg.call;
   return out;
 }
 
