@@ -1,6 +1,6 @@
 import { AckBatcher } from './acks.js';
 import { Backoff } from './backoff.js';
-import { GatewayConnection, type ReadyInfo } from './connection.js';
+import { GatewayConnection, type ReadyInfo, type WireMessage } from './connection.js';
 import { Emitter } from './emitter.js';
 import { defaultLocale, defaultPlatform, defaultTimeZone, defaultWebSocket } from './env.js';
 import { HeraldError, isTransient, toError } from './errors.js';
@@ -13,9 +13,10 @@ import type {
   HeraldEventHandler,
   HeraldEventName,
   HeraldEvents,
-  PushMessage,
+  NotificationClickEvent,
   WebSocketConstructorLike,
 } from './types.js';
+import { clickOf, DELIVERED_KEPT, type Delivered } from './clicks.js';
 import { SDK_VERSION } from './version.js';
 
 /** Device fields the server knows (protocol §2.1); anything else is not sent. */
@@ -72,6 +73,7 @@ export class HeraldClient {
   private pending?: Deferred;
   /** Messages and revokes reach the app one at a time, in the order the server sent them. */
   private inbox: Promise<void> = Promise.resolve();
+  private delivered = new Map<string, Delivered>();
 
   constructor(opts: HeraldClientOptions) {
     const server = new URL(opts.server).toString(); // throws early on a malformed URL
@@ -192,8 +194,36 @@ export class HeraldClient {
     await this.state.setRegistration(undefined);
   }
 
-  /** On the gateway when connected, else over HTTP. */
+  /**
+   * The user tapped a notification the vendor showed (APNs, FCM, Web Push, the Android makers):
+   * hand this the custom data the push carried (Herald's `herald` object in the payload,
+   * docs/vendors.md). The click is counted, and `notificationClicked` tells the app the Ext and
+   * the conversation to open. Returns false when the data is not a Herald push.
+   */
+  async handleNotificationClick(data: Record<string, unknown>): Promise<boolean> {
+    const click = clickOf(data);
+    if (!click) return false;
+    this.fire('notificationClicked', click);
+    await this.countClick(click.id);
+    return true;
+  }
+
+  /**
+   * Counts a click on a message: on the gateway when connected, else over HTTP. For a message the
+   * SDK delivered, `notificationClicked` tells the app its Ext and conversation.
+   */
   async reportClick(messageId: string): Promise<void> {
+    const known = this.delivered.get(messageId);
+    if (known) {
+      const click: NotificationClickEvent = { id: messageId };
+      if (known.ext !== undefined) click.ext = known.ext;
+      if (known.conversation) click.conversation = known.conversation;
+      this.fire('notificationClicked', click);
+    }
+    await this.countClick(messageId);
+  }
+
+  private async countClick(messageId: string): Promise<void> {
     if (this.conn?.sendClick(messageId)) return;
     await this.withDevice((auth) => this.api.click(auth, messageId));
   }
@@ -382,9 +412,10 @@ export class HeraldClient {
 
   // ---- delivery ----
 
-  private onMessage(conn: GatewayConnection, msg: PushMessage): void {
+  private onMessage(conn: GatewayConnection, wire: WireMessage): void {
     if (this.conn !== conn) return;
     const epoch = this.epoch;
+    const { call, ...msg } = wire;
     this.enqueue(async () => {
       // After disconnect() nothing more reaches the app; unacked messages are resent next time.
       if (epoch !== this.epoch) return;
@@ -393,9 +424,12 @@ export class HeraldClient {
         return;
       }
       // Nobody to hand it to: leave it unacked so it is resent on the next connection.
-      if (this.events.listenerCount('message') === 0) return;
+      if (this.events.listenerCount(call ? 'call' : 'message') === 0) return;
       this.state.markSeen(msg.id); // before the handler, so a resend arriving meanwhile is not shown twice
-      const results = await Promise.allSettled(this.events.emit('message', msg));
+      this.remember(msg.id, { ext: msg.ext, conversation: msg.conversation, callId: call?.callId });
+      const results = await Promise.allSettled(
+        call ? this.events.emit('call', { ...call, id: msg.id, sentAt: msg.sentAt, expiresAt: msg.expiresAt, title: msg.title, desc: msg.desc }) : this.events.emit('message', msg),
+      );
       // A failing handler still got the message; acking avoids resending it forever.
       for (const r of results) if (r.status === 'rejected') this.reportError(r.reason);
       if (epoch === this.epoch) this.acks.add(msg.seq);
@@ -406,8 +440,17 @@ export class HeraldClient {
     if (this.conn !== conn) return;
     const epoch = this.epoch;
     this.enqueue(() => {
-      if (epoch === this.epoch) this.fire('revoke', id);
+      if (epoch !== this.epoch) return;
+      this.fire('revoke', id);
+      const callId = this.delivered.get(id)?.callId;
+      if (callId !== undefined) this.fire('callCancelled', { id, callId });
     });
+  }
+
+  /** What the app was handed under a message id, for clicks and cancelled calls (the latest few hundred). */
+  private remember(id: string, d: Delivered): void {
+    this.delivered.set(id, d);
+    if (this.delivered.size > DELIVERED_KEPT) this.delivered.delete(this.delivered.keys().next().value!);
   }
 
   private enqueue(task: () => void | Promise<void>): void {

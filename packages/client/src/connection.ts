@@ -1,5 +1,5 @@
 import { HeraldError } from './errors.js';
-import type { PushMessage, WebSocketConstructorLike, WebSocketLike } from './types.js';
+import type { CallInvitation, ChatDetails, PushMessage, WebSocketConstructorLike, WebSocketLike } from './types.js';
 import { SDK_VERSION } from './version.js';
 
 /** One gateway WebSocket (protocol §3): auth, frame parsing, heartbeats. Reconnecting is the client's job. */
@@ -12,7 +12,7 @@ export interface ReadyInfo {
 
 export interface ConnectionEvents {
   onReady(info: ReadyInfo): void;
-  onMessage(msg: PushMessage): void;
+  onMessage(msg: WireMessage): void;
   onRevoke(id: string): void;
   /** Called exactly once, also when the socket could not be opened at all. */
   onClose(code: number, reason: string): void;
@@ -237,11 +237,19 @@ export class GatewayConnection {
   }
 }
 
-function toPushMessage(frame: Record<string, unknown>): PushMessage | undefined {
+/** A call invitation as the `m.call` of a msg frame carries it (docs/protocol.md). */
+export type WireCall = Omit<CallInvitation, 'id' | 'sentAt' | 'expiresAt' | 'title' | 'desc'>;
+
+/** A msg frame as read: the app's message, and the call when it is an invitation. */
+export interface WireMessage extends PushMessage {
+  call?: WireCall;
+}
+
+function toPushMessage(frame: Record<string, unknown>): WireMessage | undefined {
   const { seq, id, m } = frame;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= 0) return undefined;
   if (typeof id !== 'string' || !id || !isObject(m)) return undefined;
-  const msg: PushMessage = {
+  const msg: WireMessage = {
     id,
     seq,
     title: typeof m.title === 'string' ? m.title : '',
@@ -253,6 +261,13 @@ function toPushMessage(frame: Record<string, unknown>): PushMessage | undefined 
   if (typeof m.ext === 'string') msg.ext = m.ext;
   if (typeof m.lang === 'string') msg.lang = m.lang;
   if (typeof m.from === 'string') msg.from = m.from;
+  if (typeof frame.badge === 'number') msg.badge = frame.badge;
+  if (isObject(m.chat) && (m.chat.type === 'c2c' || m.chat.type === 'group') && typeof m.chat.id === 'string') {
+    const { type, id: convId, ...details } = m.chat;
+    msg.conversation = { type, id: convId };
+    msg.chat = details as unknown as ChatDetails;
+  }
+  if (isObject(m.call) && typeof m.call.callId === 'string') msg.call = m.call as unknown as WireCall;
   return msg;
 }
 

@@ -3,6 +3,10 @@ export { HeraldError } from './errors.js';
 export { FileStorage, MemoryStorage } from './storage.js';
 export { SDK_VERSION } from './version.js';
 export type {
+  CallCancelledEvent,
+  CallInvitation,
+  ChatDetails,
+  Conversation,
   DeviceInfo,
   DisconnectedEvent,
   HeraldClientOptions,
@@ -10,6 +14,7 @@ export type {
   HeraldEventName,
   HeraldEvents,
   KeyValueStorage,
+  NotificationClickEvent,
   Platform,
   PushMessage,
   ReadyEvent,

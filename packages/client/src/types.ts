@@ -100,6 +100,59 @@ export interface PushMessage {
   expiresAt: number;
   /** The push's OfflinePushInfo as the app's backend sent it. */
   info: Record<string, unknown>;
+  /** A chat message: the conversation it belongs to, as this user sees it. */
+  conversation?: Conversation;
+  /** A chat message: who sent it and Tencent's message identity. */
+  chat?: ChatDetails;
+  /** A chat message: the user's unread count after it, for the app's badge. */
+  badge?: number;
+}
+
+/** 'c2c': one-to-one, id = the other user's UserID; 'group': id = the GroupID. */
+export interface Conversation {
+  type: 'c2c' | 'group';
+  id: string;
+}
+
+export interface ChatDetails {
+  senderNick?: string;
+  groupName?: string;
+  msgKey?: string;
+  msgSeq?: number;
+  msgRandom: number;
+  /** Unix seconds. */
+  msgTime: number;
+}
+
+/** A call invitation (the `call` event). */
+export interface CallInvitation {
+  /** The push's id: what `callCancelled` names, and what `reportClick` takes. */
+  id: string;
+  callId: string;
+  roomId?: string;
+  media: 'audio' | 'video';
+  /** The caller's UserID. */
+  caller: string;
+  callerNick?: string;
+  /** Seconds it rings for from `sentAt`. */
+  timeoutSeconds: number;
+  sentAt: number;
+  expiresAt: number;
+  title: string;
+  desc: string;
+}
+
+/** The caller hung up before the call was answered. */
+export interface CallCancelledEvent {
+  id: string;
+  callId: string;
+}
+
+/** The user tapped a notification (`handleNotificationClick`, or `reportClick` of a message the SDK delivered). */
+export interface NotificationClickEvent {
+  id: string;
+  ext?: string;
+  conversation?: Conversation;
 }
 
 export interface ReadyEvent {
@@ -115,6 +168,9 @@ export interface DisconnectedEvent {
 export interface HeraldEvents {
   message: PushMessage;
   revoke: string;
+  call: CallInvitation;
+  callCancelled: CallCancelledEvent;
+  notificationClicked: NotificationClickEvent;
   ready: ReadyEvent;
   disconnected: DisconnectedEvent;
   error: Error;
@@ -122,5 +178,5 @@ export interface HeraldEvents {
 
 export type HeraldEventName = keyof HeraldEvents;
 
-/** A handler may be async; for 'message' the SDK acks once it resolves. */
+/** A handler may be async; for 'message' and 'call' the SDK acks once it resolves. */
 export type HeraldEventHandler<E extends HeraldEventName> = (payload: HeraldEvents[E]) => void | Promise<void>;

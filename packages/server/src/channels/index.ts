@@ -7,6 +7,8 @@ export interface OfflineTarget {
   registrationId: string;
   /** The message's seq in the device's inbox; null for all-users and tag pushes, which a device catches up with on connect instead. */
   seq: number | null;
+  /** The badge to set on the device (its user's unread count, chat pushes). */
+  badge?: number;
 }
 
 export interface OfflineBatch {

@@ -91,6 +91,10 @@ export class VendorChannels implements OfflineChannels {
     const losses: Loss[] = [];
     const found = await this.devices(appId, batch.targets.map((t) => t.registrationId));
     const sends = await this.route(appId, found, losses);
+    if (batch.targets.some((t) => t.badge !== undefined)) {
+      const badges = new Map(batch.targets.map((t) => [t.registrationId, t.badge]));
+      for (const s of sends) s.target.badge = badges.get(s.target.registrationId);
+    }
     const settled: Settled = { accepted: [], refused: [] };
     if (sends.length > 0) {
       const message = await this.message(appId, taskId);

@@ -7,13 +7,15 @@ import type { InboxRow } from '../store/inbox.js';
 import type { LossRow } from '../store/events.js';
 import { LossReason } from '../stats/loss-reasons.js';
 import { EventType } from '../stats/platforms.js';
-import { lossEntries, type StatEntry, type StatsRecorder } from '../stats/recorder.js';
-import { FrameRenderer, type StoredMessage } from './message.js';
+import { lossEntries, type LossRule, type StatEntry, type StatsRecorder } from '../stats/recorder.js';
+import { FrameRenderer, type CallMeta, type ChatMeta, type StoredMessage } from './message.js';
 import type { OfflinePushInfo } from './offline-push-info.js';
 import { newTaskId } from './task-id.js';
 import { groupBy } from '../util/group-by.js';
 
 export interface BatchPushRequest {
+  /** Single and batch push (the default), chat message push, or call invitation. */
+  kind?: 'batch' | 'chat' | 'call';
   from: string;
   to: readonly string[];
   msgRandom: number;
@@ -23,6 +25,21 @@ export interface BatchPushRequest {
   expireSeconds?: number;
   /** The request as received, kept with the task. */
   raw: unknown;
+  chat?: ChatMeta;
+  call?: CallMeta;
+  /** What identifies a repeated request of this kind, when MsgRandom alone does not (default MsgRandom). */
+  dedupeKey?: number;
+}
+
+/**
+ * Who among a chat push's recipients is not to be notified (a muted conversation, do-not-disturb
+ * hours), and the unread badges chat pushes count up.
+ */
+export interface ChatRecipients {
+  /** Users not to notify, each with the loss reason their devices are counted under. */
+  drop(appId: number, chat: ChatMeta, users: readonly string[], now: number): Promise<Map<string, LossRule>>;
+  /** Adds one to each user's unread count, in the push's transaction; returns the new counts. */
+  countUnread(tx: Transaction<Database>, appId: number, users: readonly string[], now: number): Promise<Map<string, number>>;
 }
 
 export interface BatchPushResult {
@@ -43,6 +60,8 @@ export interface BatchPushDeps {
   /** Records that the task's frames were handed to the router (written in batches by the caller). */
   markRouted(appId: number, taskId: string): void;
   onError(err: unknown, context: string): void;
+  /** Mute, do-not-disturb and badges of chat pushes (none: every recipient is notified, no badge). */
+  chatRecipients?: ChatRecipients;
 }
 
 interface Pending {
@@ -62,6 +81,10 @@ interface Planned {
   /** Devices that get an inbox row (all targets, or the online ones for PushFlag 1). */
   reachable: deviceStore.TargetDevice[];
   unreachable: deviceStore.TargetDevice[];
+  /** Devices whose user is not to be notified (chat pushes), with why. */
+  dropped: { t: deviceStore.TargetDevice; rule: LossRule }[];
+  /** Unread counts of the notified users (chat pushes). */
+  badges: Map<string, number>;
   seqs: Map<string, number>;
   /** Set when the MsgRandom belongs to an earlier task: this request sends nothing. */
   priorTaskId?: string;
@@ -161,7 +184,18 @@ export class BatchPushAcceptor {
         if (hits.length === 0) missing.push(a);
         for (const d of hits) targets.set(d.registration_id, d);
       }
-      const all = [...targets.values()];
+      let all = [...targets.values()];
+      const dropped: Planned['dropped'] = [];
+      const chat = p.req.chat;
+      if (chat && this.deps.chatRecipients) {
+        const users = [...new Set(all.flatMap((t) => (t.user_id === null ? [] : [t.user_id])))];
+        const drop = users.length > 0 ? await this.deps.chatRecipients.drop(p.appId, chat, users, now) : new Map<string, LossRule>();
+        for (const t of all) {
+          const rule = t.user_id === null ? undefined : drop.get(t.user_id);
+          if (rule) dropped.push({ t, rule });
+        }
+        if (dropped.length > 0) all = all.filter((t) => t.user_id === null || !drop.has(t.user_id));
+      }
       let reachable = all;
       let unreachable: deviceStore.TargetDevice[] = [];
       if (p.req.info.PushFlag === 1) {
@@ -172,12 +206,14 @@ export class BatchPushAcceptor {
       const expiresAt = now + (p.req.expireSeconds ?? this.deps.defaultExpireSeconds) * 1000;
       plans.push({
         p,
-        taskId: newTaskId('batch', p.appId, p.req.msgRandom, now),
-        message: { from: p.req.from, sentAt: now, expiresAt, info: p.req.info },
-        targets: all,
+        taskId: newTaskId(p.req.kind ?? 'batch', p.appId, p.req.msgRandom, now),
+        message: { from: p.req.from, sentAt: now, expiresAt, info: p.req.info, ...(chat ? { chat } : {}), ...(p.req.call ? { call: p.req.call } : {}) },
+        targets: [...all, ...dropped.map((d) => d.t)],
         missing,
         reachable,
         unreachable,
+        dropped,
+        badges: new Map(),
         seqs: new Map(),
       });
     }
@@ -188,13 +224,14 @@ export class BatchPushAcceptor {
     // MsgRandom: the first request of a flush claims; repeats within the flush follow it.
     const leaders = new Map<string, Planned>();
     const claims = new Map<Planned, tasks.MsgRandomClaim>();
+    const claimKey = (pl: Planned) => `${pl.p.appId}:${pl.p.req.kind ?? 'batch'}:${pl.p.req.dedupeKey ?? pl.p.req.msgRandom}`;
     for (const pl of plans) {
-      const key = `${pl.p.appId}:${pl.p.req.msgRandom}`;
+      const key = claimKey(pl);
       const leader = leaders.get(key);
       if (leader) pl.priorTaskId = leader.taskId;
       else {
         leaders.set(key, pl);
-        claims.set(pl, { appId: pl.p.appId, kind: 'batch', msgRandom: pl.p.req.msgRandom, taskId: pl.taskId });
+        claims.set(pl, { appId: pl.p.appId, kind: pl.p.req.kind ?? 'batch', msgRandom: pl.p.req.dedupeKey ?? pl.p.req.msgRandom, taskId: pl.taskId });
       }
     }
     const lost = await tasks.claimMsgRandoms(tx, [...claims.values()], now, this.deps.msgRandomWindowSeconds * 1000);
@@ -204,7 +241,7 @@ export class BatchPushAcceptor {
     }
     // a follower of a leader that lost its claim returns the earlier task too
     for (const pl of plans) {
-      const leader = leaders.get(`${pl.p.appId}:${pl.p.req.msgRandom}`)!;
+      const leader = leaders.get(claimKey(pl))!;
       if (leader !== pl && leader.priorTaskId !== undefined) pl.priorTaskId = leader.priorTaskId;
     }
     const fresh = plans.filter((pl) => pl.priorTaskId === undefined);
@@ -214,7 +251,7 @@ export class BatchPushAcceptor {
       fresh.map((pl) => ({
         app_id: pl.p.appId,
         task_id: pl.taskId,
-        kind: 'batch',
+        kind: pl.p.req.kind ?? 'batch',
         status: 'accepted',
         msg_random: pl.p.req.msgRandom,
         from_account: pl.p.req.from,
@@ -247,21 +284,34 @@ export class BatchPushAcceptor {
       }
     }
     await inbox.insertInbox(tx, rows);
+    await this.countUnread(tx, fresh, now);
 
-    const loss = LossReason.offlineOnlineOnly;
-    const losses: LossRow[] = fresh.flatMap((pl) =>
-      pl.unreachable.map((t) => ({ app_id: pl.p.appId, task_id: pl.taskId, registration_id: t.registration_id, user_id: t.user_id, stage: loss.stage, code: loss.code, reason: loss.reason, created_at: now })),
-    );
-    await events.insertLosses(tx, losses);
-    // the gateway channel: each inbox row is sendable there; online-only devices that were offline are lost before it
-    const counted: StatEntry[] = fresh.flatMap((pl) => {
+    // the gateway channel: each inbox row is sendable there; online-only devices that were offline,
+    // and users who muted the conversation or are in their do-not-disturb hours, are lost before it
+    const losses: LossRow[] = [];
+    const counted: StatEntry[] = [];
+    for (const pl of fresh) {
       const base = { appId: pl.p.appId, taskId: pl.taskId, eventType: EventType.online, at: now };
-      return [
-        { ...base, metric: 'sendable' as const, count: pl.seqs.size, platform: 0 },
-        ...lossEntries(base, loss, { devices: pl.unreachable.map((t) => ({ registrationId: t.registration_id, userId: t.user_id, platform: 0 })) }, true),
-      ];
-    });
+      counted.push({ ...base, metric: 'sendable' as const, count: pl.seqs.size, platform: 0 });
+      const lost = [...pl.unreachable.map((t) => ({ t, rule: LossReason.offlineOnlineOnly as LossRule })), ...pl.dropped];
+      for (const [rule, list] of groupBy(lost, (l) => l.rule)) {
+        for (const { t } of list) losses.push({ app_id: pl.p.appId, task_id: pl.taskId, registration_id: t.registration_id, user_id: t.user_id, stage: rule.stage, code: rule.code, reason: rule.reason, created_at: now });
+        counted.push(...lossEntries(base, rule, { devices: list.map(({ t }) => ({ registrationId: t.registration_id, userId: t.user_id, platform: 0 })) }, true));
+      }
+    }
+    await events.insertLosses(tx, losses);
     await this.deps.stats.write(tx, counted);
+  }
+
+  /** Chat pushes count up the unread badge of every user they notify, in the push's transaction. */
+  private async countUnread(tx: Transaction<Database>, fresh: Planned[], now: number): Promise<void> {
+    const counter = this.deps.chatRecipients;
+    if (!counter) return;
+    for (const pl of fresh) {
+      if (!pl.p.req.chat) continue;
+      const users = [...new Set(pl.reachable.flatMap((t) => (t.user_id !== null && pl.seqs.has(t.registration_id) ? [t.user_id] : [])))];
+      if (users.length > 0) pl.badges = await counter.countUnread(tx, pl.p.appId, users, now);
+    }
   }
 
   /** Hands the frames to live sessions; PushFlag 0 devices without one go to the offline channels. */
@@ -269,9 +319,10 @@ export class BatchPushAcceptor {
     const appId = pl.p.appId;
     const renderer = new FrameRenderer(pl.taskId, pl.message);
     const deliveries: Delivery[] = [];
+    const badgeOf = (t: deviceStore.TargetDevice) => (t.user_id === null ? undefined : pl.badges.get(t.user_id));
     for (const t of pl.reachable) {
       const seq = pl.seqs.get(t.registration_id);
-      if (seq !== undefined) deliveries.push({ registrationId: t.registration_id, seq, frame: renderer.frame(seq, t.locale) });
+      if (seq !== undefined) deliveries.push({ registrationId: t.registration_id, seq, frame: renderer.frame(seq, t.locale, badgeOf(t)) });
     }
     await this.deps.router.deliver(appId, deliveries);
     if (pl.p.req.info.PushFlag === 0 && deliveries.length > 0) {
@@ -281,7 +332,7 @@ export class BatchPushAcceptor {
         await this.deps.offline.sendOffline({
           appId,
           taskId: pl.taskId,
-          targets: offline.map((t) => ({ registrationId: t.registration_id, seq: pl.seqs.get(t.registration_id)! })),
+          targets: offline.map((t) => ({ registrationId: t.registration_id, seq: pl.seqs.get(t.registration_id)!, ...(badgeOf(t) !== undefined ? { badge: badgeOf(t) } : {}) })),
         });
       }
     }

@@ -92,7 +92,8 @@ export class FrameRenderer {
     this.idJson = JSON.stringify(taskId);
   }
 
-  frame(seq: number, locale: string | null): string {
+  /** `badge`: the user's unread count after this message (chat pushes), beside the message. */
+  frame(seq: number, locale: string | null, badge?: number): string {
     const lang = pickLanguage(locale, this.msg.info.MultiLanguageContent);
     const key = lang?.Language ?? '';
     let body = this.variants.get(key);
@@ -100,6 +101,7 @@ export class FrameRenderer {
       body = JSON.stringify(deviceMessage(this.msg, lang));
       this.variants.set(key, body);
     }
-    return `{"t":"msg","seq":${seq},"id":${this.idJson},"m":${body}}`;
+    const b = badge === undefined ? '' : `,"badge":${badge}`;
+    return `{"t":"msg","seq":${seq},"id":${this.idJson}${b},"m":${body}}`;
   }
 }

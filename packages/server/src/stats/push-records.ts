@@ -7,7 +7,7 @@ import { schedRecordStatus, taskRecordStatus, type RecordStatus } from './push-s
 export type { RecordPosition } from '../store/push-records.js';
 
 /** What a record list can be narrowed to: the audience kinds, and `scheduled` for pushes that came from a schedule. */
-export const RECORD_TYPES = ['all', 'tag', 'batch', 'scheduled'] as const;
+export const RECORD_TYPES = ['all', 'tag', 'batch', 'chat', 'call', 'scheduled'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 export interface RecordQuery {

@@ -371,6 +371,13 @@ migrations['0009_callback_claims'] = {
   },
 };
 
+migrations['0012_call_ids'] = {
+  async up(db: Kysely<unknown>) {
+    // A call invitation keeps its CallId in data_id; cancelling the call finds its pushes by it.
+    await db.schema.createIndex('tasks_call_idx').on('tasks').columns(['app_id', 'data_id']).where(sql.ref('kind'), '=', 'call').execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

@@ -69,7 +69,7 @@ export async function deleteTasks(db: Kysely<Database>, appId: number, list: rea
   await db
     .deleteFrom('msg_randoms')
     .where('app_id', '=', appId)
-    .where('kind', 'in', ['push', 'batch'])
+    .where('kind', 'in', ['push', 'batch', 'chat', 'call'])
     .where('msg_random', 'in', list.map((t) => t.msg_random))
     .where('task_id', 'in', ids)
     .execute();

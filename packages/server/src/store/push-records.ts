@@ -13,7 +13,7 @@ export interface RecordFilter {
   /** created_at bounds, epoch ms, inclusive. */
   since?: number;
   until?: number;
-  /** Task kinds (all, tag, batch); absent = every kind. */
+  /** Task kinds (all, tag, batch, chat, call); absent = every kind. */
   kinds?: readonly string[];
   /** Only pushes that came from a schedule. */
   scheduledOnly?: boolean;

@@ -68,6 +68,11 @@ export async function findTask(db: Kysely<Database>, appId: number, taskId: stri
   return db.selectFrom('tasks').selectAll().where('app_id', '=', appId).where('task_id', '=', taskId).executeTakeFirst();
 }
 
+/** The pushes of one call invitation (kind 'call', CallId in data_id), oldest first. */
+export async function findCallTasks(db: Kysely<Database>, appId: number, callId: string): Promise<Selectable<TasksTable>[]> {
+  return db.selectFrom('tasks').selectAll().where('app_id', '=', appId).where('kind', '=', 'call').where('data_id', '=', callId).orderBy('created_at').execute();
+}
+
 /** Statuses of an all-users or tag push whose message may still be delivered. */
 export const LIVE_BROADCAST = ['resolving', 'sending', 'done'] as const;
 

@@ -1,5 +1,7 @@
 import { getAttr, getAttrName, removeAttr, setAttr, setAttrName } from './attrs.js';
 import { batchCommand } from './batch.js';
+import { callPushCommand, cancelCallCommand } from './call-push.js';
+import { chatPushCommand } from './chat-push.js';
 import { addTag, clearAllTags, getTag, removeTag } from './tags.js';
 import type { AdminCommand } from './context.js';
 import { deleteCertificate, getCertificates, setCertificate } from './certificates.js';
@@ -25,6 +27,9 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   list_sched_task: listSchedTask,
   all_member_push_trace: allMemberPushTrace,
   // Herald's own
+  chat_push: chatPushCommand,
+  call_push: callPushCommand,
+  cancel_call: cancelCallCommand,
   get_push_task: getPushTask,
   get_push_records: getPushRecords,
   all_member_push_statistics: allMemberPushStatistics,
