@@ -25,6 +25,7 @@ const EnvSchema = z.object({
   HERALD_CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
   HERALD_CALLBACK_RATE: z.coerce.number().int().min(1).max(100_000).default(1000),
   HERALD_CALLBACK_RETRY_HOURS: z.coerce.number().min(0.01).max(720).default(24),
+  HERALD_CALLBACK_DEFER_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   HERALD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
@@ -66,6 +67,8 @@ export interface HeraldConfig {
   callbackRate: number;
   /** A callback request still failing this long after its events were stored is kept as dead. */
   callbackRetryHours: number;
+  /** While a push is delivered, its callback events wait up to this long (delivery first). */
+  callbackDeferSeconds: number;
   /** Days push records, traces and everything else per push are kept after the push was created and expired. */
   retentionDays: number;
 }
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     callbackConcurrency: e.HERALD_CALLBACK_CONCURRENCY,
     callbackRate: e.HERALD_CALLBACK_RATE,
     callbackRetryHours: e.HERALD_CALLBACK_RETRY_HOURS,
+    callbackDeferSeconds: e.HERALD_CALLBACK_DEFER_SECONDS,
     retentionDays: e.HERALD_RETENTION_DAYS,
     ...overrides,
   };

@@ -142,6 +142,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     concurrency: config.callbackConcurrency,
     defaultPerSecond: config.callbackRate,
     retryForMs: config.callbackRetryHours * 3600_000,
+    deferWhileBusyMs: config.callbackDeferSeconds * 1000,
     ...opts.callbacks,
   });
   const leaseMs = config.taskLeaseSeconds * 1000;

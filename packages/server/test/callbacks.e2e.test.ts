@@ -353,5 +353,43 @@ for (const db of await testDatabases()) {
       await eventually(async () => e.delivered().length === 5);
       assert.deepEqual(ids(e.delivered()), ids(list));
     });
+
+    /** Stores a row of 10 events every 20 ms for `ms`, as a push being delivered does; returns when it stopped. */
+    const produce = async (app: App, ms: number, tag: string): Promise<number> => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        await enqueue(app, events(10, tag));
+        await sleep(20);
+      }
+      return Date.now();
+    };
+
+    test('delivery first: while events keep being stored the young rows wait, and they go once the push is out', async () => {
+      const e = await endpoint();
+      const app = await appWithCallback('busy', e);
+      const stopped = await produce(app, 1500, 'busy');
+      const early = e.received.filter((r) => r.at < stopped).length;
+      const stored = Number((await outbox().select((eb) => eb.fn.countAll().as('n')).where('app_id', '=', app.sdkAppId).executeTakeFirstOrThrow()).n) + e.received.length;
+      assert.ok(early <= stored / 4, `${early} of ${stored} requests were posted while events were still being stored`);
+      await eventually(async () => e.delivered().length === stored * 10);
+    });
+
+    test('under production that never pauses, a row goes once it is older than the hold', async () => {
+      const busy = await startTestHerald(db, {}, { callbacks: { deferWhileBusyMs: 300, pollMs: 50 } });
+      try {
+        const e = await endpoint();
+        const app = await busy.createApp('steady');
+        await admin(busy.url, app, 'set_callback', { Url: e.url });
+        const enqueueThere = (list: object[]) => busy.herald.store.db.transaction().execute((tx) => busy.herald.callbacks.enqueue(tx, app.sdkAppId, 'Push.AllMemberPush', list));
+        const end = Date.now() + 1500;
+        while (Date.now() < end) {
+          await enqueueThere(events(10, 'steady'));
+          await sleep(20);
+        }
+        assert.ok(e.received.length > 0, 'rows older than the hold were posted while production went on');
+      } finally {
+        await busy.stop();
+      }
+    });
   });
 }

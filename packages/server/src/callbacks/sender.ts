@@ -32,7 +32,16 @@ export interface CallbackSenderOptions {
   pollMs?: number;
   /** How long a claimed row is this process's (default 60 s): longer than any wait plus the timeout. */
   leaseMs?: number;
+  /**
+   * While this process is producing events (a push being delivered), rows younger than this wait
+   * (default 30 s; 0: never): delivery comes first, and a large push is not slowed by posting its
+   * own events as it goes. Under load that never stops, rows go once this old.
+   */
+  deferWhileBusyMs?: number;
 }
+
+/** Events stored within this long mean a push is being delivered now. */
+const BUSY_MS = 250;
 
 /**
  * The delivery loop: takes due rows of each app under a lease, posts them signed and paced, and
@@ -49,6 +58,10 @@ export class CallbackSender {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private nextLook = 0;
+  /** When this process last stored events. */
+  private producedAt = 0;
+  /** Rows are held back until then (deferWhileBusyMs). */
+  private deferUntil = 0;
   private closing = false;
   private readonly stop = new AbortController();
   private readonly stopped: Promise<void>;
@@ -66,6 +79,7 @@ export class CallbackSender {
       retryForMs: 86_400_000,
       pollMs: 1000,
       leaseMs: 60_000,
+      deferWhileBusyMs: 30_000,
       ...opts,
     };
     this.stopped = new Promise((resolve) => this.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -80,6 +94,7 @@ export class CallbackSender {
   wake(appId?: number): void {
     if (this.closing) return;
     if (appId !== undefined) {
+      this.producedAt = Date.now();
       const lane = this.lane(appId);
       lane.due = Math.min(lane.due, Date.now());
       lane.pausedUntil = 0;
@@ -140,7 +155,7 @@ export class CallbackSender {
     const now = Date.now();
     let at = this.nextLook;
     for (const lane of this.lanes.values()) at = Math.min(at, lane.nextAt(this.o.perAppConcurrency));
-    this.schedule(Math.max(at, now + 5));
+    this.schedule(Math.max(at, now + 5, this.deferUntil));
   }
 
   /** Claims rows for every lane that is due and has room, oldest lane first, within the process's limit. */
@@ -151,7 +166,16 @@ export class CallbackSender {
       await this.look();
     }
     const due = [...this.lanes.values()].filter((l) => l.due <= now && l.room(this.o.perAppConcurrency) > 0).sort((a, b) => a.due - b.due);
+    const hold = this.o.deferWhileBusyMs;
+    const busy = hold > 0 && now - this.producedAt < BUSY_MS;
+    this.deferUntil = 0;
     for (const lane of due) {
+      if (busy && now - lane.due < hold) {
+        // look again when the production pauses, or when the oldest row has waited long enough
+        const until = Math.min(this.producedAt + BUSY_MS, lane.due + hold);
+        this.deferUntil = this.deferUntil === 0 ? until : Math.min(this.deferUntil, until);
+        continue;
+      }
       const free = this.o.concurrency - this.inFlight;
       if (free <= 0 || this.closing) return;
       const config = await this.o.settings.get(lane.appId);
