@@ -3,13 +3,16 @@ export { HeraldError } from './errors.js';
 export { FileStorage, MemoryStorage } from './storage.js';
 export { SDK_VERSION } from './version.js';
 export type {
+  ConversationType,
   DeviceInfo,
+  DoNotDisturb,
   DisconnectedEvent,
   HeraldClientOptions,
   HeraldEventHandler,
   HeraldEventName,
   HeraldEvents,
   KeyValueStorage,
+  MutedConversation,
   Platform,
   PushMessage,
   ReadyEvent,

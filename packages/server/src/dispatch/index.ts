@@ -12,3 +12,4 @@ export { TaskRunner } from './task-runner.js';
 export { CatchUp } from './catch-up.js';
 export { revokeTask, type RevokeOutcome, RECALL_WINDOW_MS } from './revoke.js';
 export { dispatchDue, parseSchedTime, formatSchedTime } from './schedule.js';
+export { conversationKey, parseConversationKey, type ChatMeta } from './message.js';
