@@ -40,6 +40,9 @@ for (const tdb of await testDatabases()) {
         { conversation: 'c2c_bob', mutedUntil: null },
         { conversation: 'group_g1', mutedUntil: now + 1000 },
       ]);
+      await conversations.mute(db, appId, 'cid', 'group_g2', null, now);
+      const cidRows = await db.selectFrom('conversation_mutes').select('conversation').where('app_id', '=', appId).where('user_id', '=', 'cid').execute();
+      assert.deepEqual(cidRows.map((r) => r.conversation), ['group_g2'], 'a run-out mute is cleared by the next');
       await conversations.mute(db, appId, 'ann', 'c2c_bob', now + 5, now + 2);
       assert.deepEqual((await conversations.mutesOf(db, appId, 'ann', now + 10)).map((m) => m.conversation), ['group_g1'], 'the later mute replaced the earlier');
       assert.equal(await conversations.unmute(db, appId, 'ann', 'group_g1'), true);

@@ -19,8 +19,12 @@ export interface Mute {
   mutedUntil: number | null;
 }
 
-/** Mutes a conversation for a user, until `until` (null: until unmuted); a later call replaces it. */
+/**
+ * Mutes a conversation for a user, until `until` (null: until unmuted); a later call replaces it.
+ * The user's mutes that have run out go at the same time, so they do not pile up.
+ */
 export async function mute(db: Db, appId: number, user: string, conversation: string, until: number | null, now: number): Promise<void> {
+  await db.deleteFrom('conversation_mutes').where('app_id', '=', appId).where('user_id', '=', user).where('muted_until', '<=', now).execute();
   await db
     .insertInto('conversation_mutes')
     .values({ app_id: appId, conversation, user_id: user, muted_until: until, updated_at: now })
