@@ -8,11 +8,14 @@ import { DeviceApi, gatewayUrl, type DeviceAuth, type RegisterBody } from './htt
 import { DeviceState, type Registration } from './state.js';
 import { defaultStorage } from './storage.js';
 import type {
+  ConversationType,
   DeviceInfo,
+  DoNotDisturb,
   HeraldClientOptions,
   HeraldEventHandler,
   HeraldEventName,
   HeraldEvents,
+  MutedConversation,
   NotificationClickEvent,
   WebSocketConstructorLike,
 } from './types.js';
@@ -226,6 +229,45 @@ export class HeraldClient {
   private async countClick(messageId: string): Promise<void> {
     if (this.conn?.sendClick(messageId)) return;
     await this.withDevice((auth) => this.api.click(auth, messageId));
+  }
+
+  // ---- the bound user's conversation settings (the device must be bound: bindUser) ----
+
+  /** Mutes a conversation for the user on every device, until `until` or until unmuted. */
+  async muteConversation(type: ConversationType, id: string, until?: Date | number): Promise<void> {
+    const at = until instanceof Date ? until.getTime() : (until ?? null);
+    await this.withDevice((auth) => this.api.mute(auth, type, id, at));
+  }
+
+  async unmuteConversation(type: ConversationType, id: string): Promise<void> {
+    await this.withDevice((auth) => this.api.unmute(auth, type, id));
+  }
+
+  /** The user's conversations muted now. */
+  async getMutedConversations(): Promise<MutedConversation[]> {
+    return this.withDevice((auth) => this.api.mutes(auth));
+  }
+
+  /** No chat notifications in these daily hours, in `timeZone` (default: the device's). */
+  async setDoNotDisturb(dnd: DoNotDisturb): Promise<void> {
+    await this.withDevice((auth) => this.api.setDnd(auth, dnd));
+  }
+
+  async getDoNotDisturb(): Promise<DoNotDisturb | null> {
+    return this.withDevice((auth) => this.api.getDnd(auth));
+  }
+
+  async clearDoNotDisturb(): Promise<void> {
+    await this.withDevice((auth) => this.api.clearDnd(auth));
+  }
+
+  /** Sets the user's unread count, the badge chat notifications count up from. */
+  async setBadge(count: number): Promise<void> {
+    await this.withDevice((auth) => this.api.setBadge(auth, count));
+  }
+
+  async resetBadge(): Promise<void> {
+    await this.setBadge(0);
   }
 
   // ---- registration ----

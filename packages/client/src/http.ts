@@ -1,5 +1,5 @@
 import { HeraldError } from './errors.js';
-import type { DeviceInfo } from './types.js';
+import type { ConversationType, DeviceInfo, DoNotDisturb, MutedConversation } from './types.js';
 
 /** The device HTTP API (protocol §2). One method per call; no retry policy here. */
 
@@ -75,6 +75,40 @@ export class DeviceApi {
     await this.call('POST', '/click', { messageId }, auth);
   }
 
+  async mute(auth: DeviceAuth, type: ConversationType, id: string, until: number | null): Promise<void> {
+    await this.call('POST', '/mute', { type, id, until }, auth);
+  }
+
+  async unmute(auth: DeviceAuth, type: ConversationType, id: string): Promise<void> {
+    await this.call('POST', '/unmute', { type, id }, auth);
+  }
+
+  async mutes(auth: DeviceAuth): Promise<MutedConversation[]> {
+    const r = await this.call('GET', '/mutes', undefined, auth);
+    if (!isObject(r) || !Array.isArray(r.conversations)) throw new HeraldError('invalid_response', 'mutes reply lacks conversations', 200);
+    return r.conversations.filter(isMutedConversation);
+  }
+
+  async getDnd(auth: DeviceAuth): Promise<DoNotDisturb | null> {
+    const r = await this.call('GET', '/dnd', undefined, auth);
+    if (!isObject(r) || !('dnd' in r)) throw new HeraldError('invalid_response', 'dnd reply lacks dnd', 200);
+    const d = r.dnd;
+    if (!isObject(d) || typeof d.start !== 'string' || typeof d.end !== 'string') return null;
+    return { start: d.start, end: d.end, timeZone: typeof d.timeZone === 'string' ? d.timeZone : null };
+  }
+
+  async setDnd(auth: DeviceAuth, dnd: DoNotDisturb): Promise<void> {
+    await this.call('PUT', '/dnd', dnd, auth);
+  }
+
+  async clearDnd(auth: DeviceAuth): Promise<void> {
+    await this.call('DELETE', '/dnd', undefined, auth);
+  }
+
+  async setBadge(auth: DeviceAuth, count: number): Promise<void> {
+    await this.call('PUT', '/badge', { count }, auth);
+  }
+
   private async call(method: string, path: string, body: unknown, auth?: DeviceAuth): Promise<unknown> {
     const headers: Record<string, string> = {
       'X-Herald-SdkAppId': String(this.o.sdkAppId),
@@ -138,6 +172,10 @@ function trimSlash(s: string): string {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isMutedConversation(v: unknown): v is MutedConversation {
+  return isObject(v) && (v.type === 'c2c' || v.type === 'group') && typeof v.id === 'string' && (v.until === null || typeof v.until === 'number');
 }
 
 function errorMessage(err: unknown): string {

@@ -38,6 +38,26 @@ export interface DeviceInfo {
   notificationPermission?: 'granted' | 'denied' | 'default';
 }
 
+/** A one-to-one conversation (id = the other user's UserID) or a group (id = GroupID). */
+export type ConversationType = 'c2c' | 'group';
+
+export interface MutedConversation {
+  type: ConversationType;
+  id: string;
+  /** Epoch ms the mute ends; `null` = until unmuted. */
+  until: number | null;
+}
+
+/** Daily do-not-disturb hours; `end` before `start` spans midnight (22:00–07:00). */
+export interface DoNotDisturb {
+  /** 'HH:MM', 24-hour, inclusive. */
+  start: string;
+  /** 'HH:MM', 24-hour, exclusive. */
+  end: string;
+  /** IANA name; absent = the time zone the device reported, else UTC. */
+  timeZone?: string | null;
+}
+
 /**
  * Where the SDK keeps its install id, registration, credential and recently seen message ids.
  * Shaped like the Web Storage API so `localStorage` (or React Native's AsyncStorage) fits as is;

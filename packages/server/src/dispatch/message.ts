@@ -36,6 +36,14 @@ export function conversationKey(chat: Pick<ChatMeta, 'type' | 'id'>): string {
   return `${chat.type}_${chat.id}`;
 }
 
+/** The conversation a key names; undefined for a key conversationKey never makes. */
+export function parseConversationKey(key: string): Pick<ChatMeta, 'type' | 'id'> | undefined {
+  const cut = key.indexOf('_');
+  const type = key.slice(0, cut);
+  if (cut < 0 || (type !== 'c2c' && type !== 'group')) return undefined;
+  return { type, id: key.slice(cut + 1) };
+}
+
 /** A push as stored once per task and rendered per device. */
 export interface StoredMessage {
   from: string;

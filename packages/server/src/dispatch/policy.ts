@@ -39,6 +39,9 @@ function formatter(timeZone: string): Intl.DateTimeFormat | null {
   return f;
 }
 
+/** Whether `name` is an IANA time zone this runtime knows. */
+export const isTimeZone = (name: string): boolean => formatter(name) !== null;
+
 interface LocalTime {
   day: string;
   /** Seconds since local midnight. */
@@ -57,6 +60,15 @@ export function localTime(now: number, timeZone: string | null): LocalTime {
 }
 
 /**
+ * Whether `second` (of the local day) falls in the window [start, end), which spans midnight when
+ * start > end (22:00–08:00). An empty window (start = end) holds nothing.
+ */
+export function insideWindow(start: number, end: number, second: number): boolean {
+  if (start === end) return false;
+  return start < end ? second >= start && second < end : second >= start || second < end;
+}
+
+/**
  * When the quiet window a device is in ends, or 0 if it is not in one now. The window is
  * [start, end) in the device's local time and may span midnight (22:00–08:00).
  */
@@ -66,8 +78,7 @@ export function quietUntil(policy: PushPolicy, timeZone: string | null, now: num
   const start = secondsOf(q.start);
   const end = secondsOf(q.end);
   const { second } = localTime(now, timeZone);
-  const inside = start < end ? second >= start && second < end : second >= start || second < end;
-  if (!inside) return 0;
+  if (!insideWindow(start, end, second)) return 0;
   const left = (end - second + 86400) % 86400;
   return Math.floor(now / 1000) * 1000 + left * 1000;
 }

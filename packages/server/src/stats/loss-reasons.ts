@@ -13,6 +13,8 @@ export const LossReason = {
   frequencyCap: { code: -7, stage: 'ready_to_send', reason: "user reached the app's daily push limit" },
   expiredOffline: { code: -8, stage: 'ready_to_send', reason: 'device did not connect before the message expired' },
   recalledAfterSend: { code: -10, stage: 'post_send', reason: 'push recalled after it was sent, before the device acknowledged it' },
+  conversationMuted: { code: -11, stage: 'ready_to_send', reason: 'user muted the conversation' },
+  doNotDisturb: { code: -12, stage: 'ready_to_send', reason: "user's do-not-disturb hours" },
   noChannel: { code: -9, stage: 'ready_to_send', reason: "no server push API for the device's vendor" },
 } as const;
 export type LossReason = (typeof LossReason)[keyof typeof LossReason];

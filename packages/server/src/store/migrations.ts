@@ -371,6 +371,45 @@ migrations['0009_callback_claims'] = {
   },
 };
 
+// Per-user conversation settings the chat push consults (store/conversations.ts). The mute key
+// leads with the conversation: a chat push asks which of one conversation's recipients muted it.
+migrations['0011_conversations'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('conversation_mutes')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('conversation', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      // null = until unmuted
+      .addColumn('muted_until', 'bigint')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('conversation_mutes_pk', ['app_id', 'conversation', 'user_id'])
+      .execute();
+    await db.schema.createIndex('conversation_mutes_user_idx').on('conversation_mutes').columns(['app_id', 'user_id']).execute();
+
+    // Minutes of the local day; start > end spans midnight. time_zone null = the user's latest device's, else UTC.
+    await db.schema
+      .createTable('dnd_hours')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('start_minute', 'bigint', (c) => c.notNull())
+      .addColumn('end_minute', 'bigint', (c) => c.notNull())
+      .addColumn('time_zone', 'text')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('dnd_hours_pk', ['app_id', 'user_id'])
+      .execute();
+
+    await db.schema
+      .createTable('badges')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('count', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('badges_pk', ['app_id', 'user_id'])
+      .execute();
+  },
+};
+
 migrations['0012_call_ids'] = {
   async up(db: Kysely<unknown>) {
     // A call invitation keeps its CallId in data_id; cancelling the call finds its pushes by it.

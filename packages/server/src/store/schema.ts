@@ -265,6 +265,35 @@ export interface CallbackOutboxTable {
   created_at: number;
 }
 
+/** A user's mute of one conversation (conversationKey in dispatch/message.ts). */
+export interface ConversationMutesTable {
+  app_id: number;
+  conversation: string;
+  user_id: string;
+  /** Muted until this time; null = until unmuted. */
+  muted_until: number | null;
+  updated_at: number;
+}
+
+/** A user's daily do-not-disturb window, [start, end) in minutes of the local day; start > end spans midnight. */
+export interface DndHoursTable {
+  app_id: number;
+  user_id: string;
+  start_minute: number;
+  end_minute: number;
+  /** IANA zone; null = the time zone of the user's most recently updated device, else UTC. */
+  time_zone: string | null;
+  updated_at: number;
+}
+
+/** A user's unread count, shown as the app icon badge. */
+export interface BadgesTable {
+  app_id: number;
+  user_id: string;
+  count: number;
+  updated_at: number;
+}
+
 export interface Database {
   apps: AppsTable;
   devices: DevicesTable;
@@ -287,4 +316,7 @@ export interface Database {
   stat_counters: StatCountersTable;
   trace_events: TraceEventsTable;
   callback_outbox: CallbackOutboxTable;
+  conversation_mutes: ConversationMutesTable;
+  dnd_hours: DndHoursTable;
+  badges: BadgesTable;
 }

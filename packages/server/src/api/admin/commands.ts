@@ -11,6 +11,7 @@ import { addSchedTask, deleteSchedTask, getSchedTask, listSchedTask, modifySched
 import { getPushSettings, setPushSettings } from './settings.js';
 import { getCallback, setCallback } from './callback.js';
 import { getPushTask } from './task-info.js';
+import { getBadge, getConversationMute, setBadge, setConversationMute } from './conversations.js';
 import { getPushRecords } from './push-records.js';
 import { allMemberPushTrace } from './push-trace.js';
 import { allMemberPushLoss, allMemberPushStatistics, getPushFunnel } from './statistics.js';
@@ -51,4 +52,8 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   get_tag: getTag,
   remove_tag: removeTag,
   clear_all_tags: clearAllTags,
+  set_conversation_mute: setConversationMute,
+  get_conversation_mute: getConversationMute,
+  set_badge: setBadge,
+  get_badge: getBadge,
 };

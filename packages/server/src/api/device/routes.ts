@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { z } from 'zod';
 import type { Router } from '../../cluster/index.js';
 import { CloseCode } from '../../gateway/index.js';
 import type { Logger } from '../../log.js';
@@ -8,8 +7,8 @@ import { authenticateDevice, register } from '../../registry/index.js';
 import type { Receipts } from '../../stats/index.js';
 import type { App, AppDirectory, Database } from '../../store/index.js';
 import { devices } from '../../store/index.js';
-import { describeIssue } from '../zod-error.js';
-import { DeviceApiError, invalidRequest } from './errors.js';
+import { DeviceApiError, parse } from './errors.js';
+import { conversationRoutes } from './conversation-routes.js';
 import { AppHeaders, BindBody, ClickBody, DeviceHeaders, RegisterBody, UpdateBody } from './schemas.js';
 
 export interface DeviceApiDeps {
@@ -23,12 +22,6 @@ export interface DeviceApiDeps {
 }
 
 const BODY_LIMIT = 16 * 1024;
-
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) throw invalidRequest(describeIssue(r.error));
-  return r.data;
-}
 
 /** The device API used by client SDKs (docs/protocol.md §2), authenticated by SDKAppID + appKey. */
 export async function deviceRoutes(app: FastifyInstance, deps: DeviceApiDeps): Promise<void> {
@@ -62,13 +55,13 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceApiDeps): P
     return found;
   }
 
-  async function deviceOf(req: FastifyRequest): Promise<{ app: App; registrationId: string }> {
+  async function deviceOf(req: FastifyRequest): Promise<{ app: App; registrationId: string; userId: string | null }> {
     const found = await appOf(req);
     const h = parse(DeviceHeaders, req.headers);
     const credential = h.authorization.slice('Bearer '.length);
     const row = await authenticateDevice(db, found.sdkAppId, h['x-herald-registration-id'], credential);
     if (!row) throw new DeviceApiError(401, 'invalid_credential', 'unknown RegistrationID or wrong credential');
-    return { app: found, registrationId: row.registration_id };
+    return { app: found, registrationId: row.registration_id, userId: row.user_id };
   }
 
   const opts = { bodyLimit: BODY_LIMIT };
@@ -114,4 +107,6 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceApiDeps): P
     deps.receipts.clicked(d.app.sdkAppId, d.registrationId, messageId);
     return { ok: true };
   });
+
+  conversationRoutes(app, db, deviceOf, opts);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../../dispatch/index.js';
 
 /** The device API's inputs (docs/protocol.md §2). */
 
@@ -68,6 +69,29 @@ export type UpdateBody = z.infer<typeof UpdateBody>;
 export const BindBody = z.object({
   userId: z.string().min(1).refine((s) => Buffer.byteLength(s, 'utf8') <= 128, 'userId must be at most 128 bytes'),
 });
+
+/** A conversation as its user sees it: the other user's UserID (`c2c`) or the GroupID (`group`). */
+export const ConversationRef = z.object({
+  type: z.enum(['c2c', 'group']),
+  id: z.string().min(1).refine((s) => Buffer.byteLength(s, 'utf8') <= 128, 'id must be at most 128 bytes'),
+});
+
+export const MuteBody = ConversationRef.extend({
+  /** Epoch milliseconds; absent or null = until unmuted. */
+  until: z.number().int().positive().max(8.64e15).nullable().optional(),
+});
+
+const HourMinute = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)').transform((s) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3)));
+
+export const DndBody = z
+  .object({
+    start: HourMinute,
+    end: HourMinute,
+    timeZone: z.string().min(1).max(64).refine(isTimeZone, 'timeZone must be an IANA time zone name').nullable().optional(),
+  })
+  .refine((b) => b.start !== b.end, 'start and end must differ');
+
+export const BadgeBody = z.object({ count: z.number().int().min(0).max(1_000_000) });
 
 export const ClickBody = z.object({ messageId: z.string().min(1).max(128) });
 

@@ -1,0 +1,41 @@
+import type { Kysely, Transaction } from 'kysely';
+import { conversations, type Database } from '../store/index.js';
+import { conversationKey, type ChatMeta } from './message.js';
+import { insideWindow, localTime } from './policy.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Whether `now` falls in the window, read in its time zone (null = UTC). */
+export function inDndWindow(hours: Pick<conversations.DndHours, 'startMinute' | 'endMinute'>, timeZone: string | null, now: number): boolean {
+  return insideWindow(hours.startMinute * 60, hours.endMinute * 60, localTime(now, timeZone).second);
+}
+
+/** Which of `users` are inside their do-not-disturb hours at `now`, each in their own time zone. */
+export async function dndUsers(db: Db, appId: number, users: readonly string[], now: number): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const [user, hours] of await conversations.dndHoursOf(db, appId, users)) {
+    if (inDndWindow(hours, hours.effectiveTimeZone, now)) out.add(user);
+  }
+  return out;
+}
+
+export interface ConversationFilter {
+  /** Users to notify. */
+  notify: string[];
+  /** Users who muted the conversation (counted as lost for that reason). */
+  muted: string[];
+  /** Users inside their do-not-disturb hours who did not mute it. */
+  dnd: string[];
+}
+
+/**
+ * Splits a chat message's recipients by the settings that keep a notification from them. A user
+ * both muted and in do-not-disturb counts as muted; the do-not-disturb read skips muted users.
+ */
+export async function filterRecipients(db: Db, appId: number, chat: Pick<ChatMeta, 'type' | 'id'>, users: readonly string[], now: number): Promise<ConversationFilter> {
+  const list = [...new Set(users)];
+  const muted = await conversations.mutedUsers(db, appId, conversationKey(chat), list, now);
+  const rest = list.filter((u) => !muted.has(u));
+  const dnd = rest.length > 0 ? await dndUsers(db, appId, rest, now) : new Set<string>();
+  return { notify: rest.filter((u) => !dnd.has(u)), muted: list.filter((u) => muted.has(u)), dnd: rest.filter((u) => dnd.has(u)) };
+}
