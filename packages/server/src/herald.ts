@@ -22,7 +22,7 @@ import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
 import { fireScheduled } from './api/admin/sched.js';
 import type { AdminDeps } from './api/admin/context.js';
-import { BatchPushAcceptor, CatchUp, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskRunner } from './dispatch/index.js';
+import { BatchPushAcceptor, CatchUp, conversationSettings, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskRunner } from './dispatch/index.js';
 import { randomHex } from './auth/secrets.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -130,6 +130,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     msgRandomWindowSeconds: config.msgRandomWindowSeconds,
     markRouted: (appId, taskId) => routed.add({ appId, taskId }),
     onError,
+    chatRecipients: conversationSettings(db),
   });
   const owner = `${process.pid}-${randomHex(4)}`;
   const callbackSender = new CallbackSender({

@@ -90,6 +90,38 @@ for (const db of await testDatabases()) {
       await Promise.all([carol.client.disconnect(), dave.client.disconnect()]);
     });
 
+    test('badges count up per user and the SDK resets them; a muted conversation and do-not-disturb hours notify nobody and are counted as such', async () => {
+      const kim = await sdkDevice(h, app, 'kim');
+      const send = (from: string, extra: Record<string, unknown> = {}) => admin(h.url, app, 'chat_push', { From_Account: from, To_Account: 'kim', MsgRandom: random++, MsgBody: text(`from ${from}`), ...extra });
+      await send('leo');
+      await send('leo');
+      await eventually(async () => kim.seen.length === 2);
+      assert.deepEqual(kim.seen.map((m) => m.badge), [1, 2]);
+      await kim.client.resetBadge();
+      await send('mia');
+      await eventually(async () => kim.seen.length === 3);
+      assert.equal(kim.seen[2]!.badge, 1);
+
+      await kim.client.muteConversation('c2c', 'leo');
+      const muted = await send('leo');
+      const grouped = await send('mia', { GroupId: 'g-2', GroupName: 'Book club' });
+      await eventually(async () => kim.seen.length === 4);
+      assert.equal(kim.seen[3]!.id, grouped.PushID, 'another conversation still notifies');
+      assert.deepEqual((await lossRows(h, muted.PushID)).map((l) => [l.registration_id, l.code]), [[kim.registrationId, -11]]);
+
+      // do-not-disturb around now, in the user's time zone
+      const minute = new Date().getUTCHours() * 60 + new Date().getUTCMinutes();
+      const hhmm = (m: number) => `${String(Math.floor(((m + 1440) % 1440) / 60)).padStart(2, '0')}:${String((m + 1440) % 60).padStart(2, '0')}`;
+      await kim.client.setDoNotDisturb({ start: hhmm(minute - 30), end: hhmm(minute + 30), timeZone: 'UTC' });
+      const quiet = await send('mia');
+      await eventually(async () => (await lossRows(h, quiet.PushID)).some((l) => l.code === -12));
+      await kim.client.clearDoNotDisturb();
+      await send('mia');
+      await eventually(async () => kim.seen.length === 5);
+      assert.equal(kim.seen[4]!.badge, 3, 'muted and do-not-disturb messages did not count');
+      await kim.client.disconnect();
+    });
+
     test('a message with no text (a custom element without Desc) goes online only; an image alone reads "[Image]"', async () => {
       const offline = await makeDevice(h.url, app, { user: 'frank' });
       const silent = await admin(h.url, app, 'chat_push', { From_Account: 'alice', To_Account: 'frank', MsgRandom: random++, MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: 'typing' } }] });

@@ -2,6 +2,9 @@ import type { Kysely, Transaction } from 'kysely';
 import { conversations, type Database } from '../store/index.js';
 import { conversationKey, type ChatMeta } from './message.js';
 import { insideWindow, localTime } from './policy.js';
+import type { ChatRecipients } from './batch-push.js';
+import { LossReason } from '../stats/loss-reasons.js';
+import type { LossRule } from '../stats/recorder.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -38,4 +41,18 @@ export async function filterRecipients(db: Db, appId: number, chat: Pick<ChatMet
   const rest = list.filter((u) => !muted.has(u));
   const dnd = rest.length > 0 ? await dndUsers(db, appId, rest, now) : new Set<string>();
   return { notify: rest.filter((u) => !dnd.has(u)), muted: list.filter((u) => muted.has(u)), dnd: rest.filter((u) => dnd.has(u)) };
+}
+
+/** What chat pushes consult (dispatch/batch-push.ts): mutes and do-not-disturb hours, and unread badges. */
+export function conversationSettings(db: Kysely<Database>): ChatRecipients {
+  return {
+    async drop(appId, chat, users, now) {
+      const f = await filterRecipients(db, appId, chat, users, now);
+      const out = new Map<string, LossRule>();
+      for (const u of f.muted) out.set(u, LossReason.conversationMuted);
+      for (const u of f.dnd) out.set(u, LossReason.doNotDisturb);
+      return out;
+    },
+    countUnread: (tx, appId, users, now) => conversations.incrementBadges(tx, appId, users, now),
+  };
 }

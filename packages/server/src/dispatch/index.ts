@@ -6,7 +6,7 @@ export { pickLanguage } from './locale.js';
 export { acceptBroadcast, type BroadcastPushDeps, type BroadcastPushRequest } from './broadcast-push.js';
 export { countAudience, type Audience } from './audience.js';
 export { PushPolicy, isTimeZone } from './policy.js';
-export { filterRecipients, dndUsers, inDndWindow, type ConversationFilter } from './conversation-filter.js';
+export { filterRecipients, dndUsers, inDndWindow, conversationSettings, type ConversationFilter } from './conversation-filter.js';
 export { Fanout } from './fanout.js';
 export { TaskRunner } from './task-runner.js';
 export { CatchUp } from './catch-up.js';
