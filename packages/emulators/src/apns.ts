@@ -47,6 +47,7 @@ export interface ApnsEmulatorOptions {
 }
 
 const PUSH_TYPES = new Set(['alert', 'background', 'voip', 'complication', 'fileprovider', 'mdm', 'liveactivity', 'location', 'pushtotalk']);
+const INTERRUPTION_LEVELS = new Set(['passive', 'active', 'time-sensitive', 'critical']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TOKEN_LIFETIME_S = 3600;
 
@@ -236,6 +237,10 @@ export class ApnsEmulator {
     if (pushType === 'background' && priority === '10') return void reply(400, 'BadPriority');
     if (pushType === 'alert' && !shows) return void reply(400, 'InvalidPushType');
     for (const [k, v] of Object.entries(payload)) if (k !== 'aps' && typeof v === 'object' && v !== null) return void reply(400, 'BadPayload');
+    // the aps keys' types (§1.4): the reference names no reason for a wrong one; BadPayload is the emulator's
+    if (aps['thread-id'] !== undefined && (typeof aps['thread-id'] !== 'string' || !aps['thread-id'])) return void reply(400, 'BadPayload');
+    if (aps.badge !== undefined && !(Number.isInteger(aps.badge) && (aps.badge as number) >= 0)) return void reply(400, 'BadPayload');
+    if (aps['interruption-level'] !== undefined && !INTERRUPTION_LEVELS.has(aps['interruption-level'] as string)) return void reply(400, 'BadPayload');
 
     // the device (§1.6)
     const gone = this.dead.get(token);

@@ -31,6 +31,26 @@ export async function postReceipts(url: string, statuses: readonly object[]): Pr
   return answers;
 }
 
+/** `android.category` values after self-classification approval (§3.2). */
+const CATEGORIES = new Set(['IM', 'VOIP', 'SUBSCRIPTION', 'TRAVEL', 'HEALTH', 'WORK', 'ACCOUNT', 'EXPRESS', 'FINANCE', 'DEVICE_REMINDER', 'MAIL', 'PLAY_VOICE', 'MARKETING']);
+
+/** The `android` fields §3.2 constrains; why they are refused, if they are. */
+function androidError(a: (Record<string, any> & { notification?: Record<string, any> }) | undefined): string | undefined {
+  if (!a) return undefined;
+  if (a.category !== undefined && !CATEGORIES.has(a.category)) return 'android.category';
+  if (a.urgency !== undefined && a.urgency !== 'HIGH' && a.urgency !== 'NORMAL') return 'android.urgency';
+  const n = a.notification;
+  if (!n) return undefined;
+  if (n.importance !== undefined && n.importance !== 'LOW' && n.importance !== 'NORMAL') return 'notification.importance';
+  if (n.group !== undefined && (typeof n.group !== 'string' || !n.group)) return 'notification.group';
+  if (n.badge !== undefined) {
+    const { add_num: add, set_num: set, class: cls } = n.badge as { add_num?: unknown; set_num?: unknown; class?: unknown };
+    const inRange = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= 99;
+    if (typeof cls !== 'string' || !cls || (add !== undefined && !inRange(add, 1)) || (set !== undefined && !inRange(set, 0))) return 'notification.badge';
+  }
+  return undefined;
+}
+
 export class HuaweiEmulator extends LoopbackEmulator {
   /** When each injected failure was answered. */
   readonly rejected: number[] = [];
@@ -108,7 +128,7 @@ export class HuaweiEmulator extends LoopbackEmulator {
       this.rejected.push(Date.now());
       return this.reply(res, injected.status, injected.code, 'injected');
     }
-    let parsed: { message?: { token?: unknown; topic?: string; condition?: string; android?: { ttl?: string; notification?: { click_action?: unknown } } } };
+    let parsed: { message?: { token?: unknown; topic?: string; condition?: string; data?: unknown; android?: Record<string, any> & { ttl?: string; notification?: Record<string, any> } } };
     try {
       parsed = JSON.parse(body) as typeof parsed;
     } catch {
@@ -123,6 +143,9 @@ export class HuaweiEmulator extends LoopbackEmulator {
     const ttl = msg.android?.ttl;
     if (ttl !== undefined && (!/^\d+(\.\d+)?s$/.test(ttl) || parseFloat(ttl) > 1_296_000)) return this.reply(res, 400, '80100001', 'ttl');
     if (msg.android?.notification && !msg.android.notification.click_action) return this.reply(res, 400, '80100001', 'click_action is required');
+    const bad = androidError(msg.android);
+    if (bad) return this.reply(res, 400, '80100001', bad);
+    if (msg.data !== undefined && typeof msg.data !== 'string') return this.reply(res, 400, '80100001', 'data must be a string');
     const illegal = (tokens as string[]).filter((t) => this.invalid.has(t));
     const ok = (tokens as string[]).filter((t) => !this.invalid.has(t));
     if (ok.length === 0) return this.reply(res, 400, '80300007', 'All the tokens are invalid');
