@@ -9,7 +9,8 @@ import { selfSignedCertificate } from './self-signed.js';
  * APNs checks — the JWT's signature against the app's key, its kid, iss and iat age; apns-topic
  * against the bundle id (or `<bundle>.voip`); apns-push-type against the topic and the payload;
  * apns-priority, apns-expiration, apns-collapse-id (≤ 64 bytes), apns-id; the payload's JSON and
- * its 4,096-byte limit (5,120 for VoIP) — answers 200 with apns-id or `{reason, timestamp}` bodies,
+ * its 4,096-byte limit (5,120 for VoIP), the types of `thread-id`, `badge` and `interruption-level`,
+ * custom keys primitive — answers 200 with apns-id or `{reason, timestamp}` bodies,
  * keeps each accepted notification, and counts concurrent streams (overall, and per session before
  * a session's first valid token, when APNs allows only one).
  * Written from vendor-protocols.md §1 on node:crypto and node:http2; it shares no code with Herald.

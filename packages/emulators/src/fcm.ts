@@ -5,7 +5,8 @@ import { LoopbackEmulator, type EmulatorRequest, type EmulatorResponse } from '.
  * Firebase Cloud Messaging HTTP v1 on loopback: the OAuth2 token endpoint of the service-account
  * JWT bearer flow, and `POST /v1/projects/{id}/messages:send`. It checks what Google checks — the
  * RS256 assertion against the service account's public key, its iss, scope, aud and one-hour exp,
- * the bearer token, one target per message, string-only data and the 4,096-byte payload — keeps
+ * the bearer token, one target per message, string-only data without reserved keys, the android
+ * priority, notification_priority and notification_count, and the 4,096-byte payload — keeps
  * each accepted message, and answers errors in FCM's `error.details[].errorCode` shape.
  * Served over TLS with HTTP/2 (and HTTP/1.1), as Google serves it; trust `caCertificate`.
  * Written from the reference (vendor-protocols.md §2) on node:crypto; it shares no code with Herald.

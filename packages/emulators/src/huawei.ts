@@ -5,7 +5,8 @@ import { LoopbackEmulator } from './loopback.js';
 /**
  * Huawei Push Kit (HMS Core v1) on loopback: the OAuth 2.0 client-credentials token endpoint and
  * `POST /v1/{clientId}/messages:send`. Checks the bearer token against the client it was issued to,
- * one target kind, 1–1,000 tokens, `click_action` on notifications, the TTL bound (15 days) and the
+ * one target kind, 1–1,000 tokens, `click_action` on notifications, the TTL bound (15 days), the
+ * `android` category list, urgency, importance, group and badge (class, 0–99), and the
  * 4,096-byte body limit without tokens; answers with Huawei's business codes in `{code,msg,requestId}`
  * (80100000 partial with `illegal_tokens`, 80300007 all tokens invalid, 80200003 token expired, …).
  * `deliverReceipts` posts version-1 receipts `{statuses:[{biTag, appid, token, status, timestamp,

@@ -86,8 +86,10 @@ const post = async (url: string, c: HarmonyConfig, fresh: boolean, body: string)
 
 /**
  * HarmonyOS Push Kit (NEXT/5+) scenario-based messages, v3 (§4): alert messages only — Tencent's
- * HarmonyInfo has no field that asks for a background (6) or VoIP-call (10) push. Devices are
- * batched by language, up to 1,000 tokens a request; answers are read as Huawei's (§4.4 codes as §3.3).
+ * HarmonyInfo has no field that asks for a background (6) push, and a VoIP-call (10) push needs a
+ * payload the reference does not describe (a call goes as an alert of category VOIP). Devices are
+ * batched by language and badge, up to 1,000 tokens a request; answers are read as Huawei's (§4.4
+ * codes as §3.3).
  */
 export const harmonyAdapter: VendorAdapter = {
   send(config, message, targets) {
