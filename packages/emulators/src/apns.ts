@@ -9,7 +9,8 @@ import { selfSignedCertificate } from './self-signed.js';
  * APNs checks — the JWT's signature against the app's key, its kid, iss and iat age; apns-topic
  * against the bundle id (or `<bundle>.voip`); apns-push-type against the topic and the payload;
  * apns-priority, apns-expiration, apns-collapse-id (≤ 64 bytes), apns-id; the payload's JSON and
- * its 4,096-byte limit (5,120 for VoIP) — answers 200 with apns-id or `{reason, timestamp}` bodies,
+ * its 4,096-byte limit (5,120 for VoIP), the types of `thread-id`, `badge` and `interruption-level`,
+ * custom keys primitive — answers 200 with apns-id or `{reason, timestamp}` bodies,
  * keeps each accepted notification, and counts concurrent streams (overall, and per session before
  * a session's first valid token, when APNs allows only one).
  * Written from vendor-protocols.md §1 on node:crypto and node:http2; it shares no code with Herald.
@@ -47,6 +48,7 @@ export interface ApnsEmulatorOptions {
 }
 
 const PUSH_TYPES = new Set(['alert', 'background', 'voip', 'complication', 'fileprovider', 'mdm', 'liveactivity', 'location', 'pushtotalk']);
+const INTERRUPTION_LEVELS = new Set(['passive', 'active', 'time-sensitive', 'critical']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TOKEN_LIFETIME_S = 3600;
 
@@ -236,6 +238,10 @@ export class ApnsEmulator {
     if (pushType === 'background' && priority === '10') return void reply(400, 'BadPriority');
     if (pushType === 'alert' && !shows) return void reply(400, 'InvalidPushType');
     for (const [k, v] of Object.entries(payload)) if (k !== 'aps' && typeof v === 'object' && v !== null) return void reply(400, 'BadPayload');
+    // the aps keys' types (§1.4): the reference names no reason for a wrong one; BadPayload is the emulator's
+    if (aps['thread-id'] !== undefined && (typeof aps['thread-id'] !== 'string' || !aps['thread-id'])) return void reply(400, 'BadPayload');
+    if (aps.badge !== undefined && !(Number.isInteger(aps.badge) && (aps.badge as number) >= 0)) return void reply(400, 'BadPayload');
+    if (aps['interruption-level'] !== undefined && !INTERRUPTION_LEVELS.has(aps['interruption-level'] as string)) return void reply(400, 'BadPayload');
 
     // the device (§1.6)
     const gone = this.dead.get(token);

@@ -5,7 +5,8 @@ import { LoopbackEmulator, type EmulatorRequest, type EmulatorResponse } from '.
  * Firebase Cloud Messaging HTTP v1 on loopback: the OAuth2 token endpoint of the service-account
  * JWT bearer flow, and `POST /v1/projects/{id}/messages:send`. It checks what Google checks — the
  * RS256 assertion against the service account's public key, its iss, scope, aud and one-hour exp,
- * the bearer token, one target per message, string-only data and the 4,096-byte payload — keeps
+ * the bearer token, one target per message, string-only data without reserved keys, the android
+ * priority, notification_priority and notification_count, and the 4,096-byte payload — keeps
  * each accepted message, and answers errors in FCM's `error.details[].errorCode` shape.
  * Served over TLS with HTTP/2 (and HTTP/1.1), as Google serves it; trust `caCertificate`.
  * Written from the reference (vendor-protocols.md §2) on node:crypto; it shares no code with Herald.
@@ -22,6 +23,9 @@ export interface FcmFailure {
   times?: number;
 }
 
+/** Data keys FCM reserves (§2.3). */
+const RESERVED_KEY = /^(from|message_type|google.*|gcm.*)$/i;
+const NOTIFICATION_PRIORITIES = new Set(['PRIORITY_UNSPECIFIED', 'PRIORITY_MIN', 'PRIORITY_LOW', 'PRIORITY_DEFAULT', 'PRIORITY_HIGH', 'PRIORITY_MAX']);
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 
 export class FcmEmulator extends LoopbackEmulator {
@@ -97,6 +101,9 @@ export class FcmEmulator extends LoopbackEmulator {
     const targets = ['token', 'topic', 'condition'].filter((k) => msg[k] !== undefined);
     if (targets.length !== 1) return this.error(res, 400, 'INVALID_ARGUMENT', 'exactly one of token, topic, condition', 'INVALID_ARGUMENT');
     if (msg.data && Object.values(msg.data).some((v) => typeof v !== 'string')) return this.error(res, 400, 'INVALID_ARGUMENT', 'data values must be strings', 'INVALID_ARGUMENT');
+    if (msg.data && Object.keys(msg.data).some((k) => RESERVED_KEY.test(k))) return this.error(res, 400, 'INVALID_ARGUMENT', 'reserved data key', 'INVALID_ARGUMENT');
+    const android = this.androidError(msg.android);
+    if (android) return this.error(res, 400, 'INVALID_ARGUMENT', android, 'INVALID_ARGUMENT');
     if (Buffer.byteLength(JSON.stringify(msg)) > 4096) return this.error(res, 400, 'INVALID_ARGUMENT', 'Message is too big', 'INVALID_ARGUMENT');
     const token = String(msg.token ?? '');
     const f = this.failures.get(token);
@@ -107,6 +114,17 @@ export class FcmEmulator extends LoopbackEmulator {
     if (this.dead.has(token)) return this.error(res, 404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED');
     this.received.push({ projectId: m[1]!, message: msg });
     this.json(res, 200, { name: `projects/${m[1]}/messages/${crypto.randomBytes(8).toString('hex')}` });
+  }
+
+  /** `android` as §2.3 lists it: priority NORMAL|HIGH, notification_priority PRIORITY_MIN…MAX, notification_count a count. */
+  private androidError(a: unknown): string | undefined {
+    if (a === undefined) return undefined;
+    const o = a as { priority?: unknown; notification?: { notification_priority?: unknown; notification_count?: unknown } };
+    if (o.priority !== undefined && o.priority !== 'NORMAL' && o.priority !== 'HIGH') return 'android.priority';
+    const n = o.notification;
+    if (n?.notification_priority !== undefined && !NOTIFICATION_PRIORITIES.has(String(n.notification_priority))) return 'android.notification.notification_priority';
+    if (n?.notification_count !== undefined && !(Number.isInteger(n.notification_count) && (n.notification_count as number) >= 0)) return 'android.notification.notification_count';
+    return undefined;
   }
 
   /** RFC 7523 JWT bearer grant, as Google's token endpoint takes it. */

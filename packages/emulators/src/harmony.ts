@@ -207,6 +207,7 @@ export class HarmonyEmulator extends LoopbackEmulator {
       if ((addNum !== undefined && !(Number.isInteger(addNum) && addNum >= 1 && addNum <= 99)) || (setNum !== undefined && !(Number.isInteger(setNum) && setNum >= 0 && setNum <= 99))) return 'notification.badge';
     }
     if (n.clickAction !== undefined && ![0, 1, 3, 5].includes(n.clickAction?.actionType)) return 'notification.clickAction.actionType';
+    if (n.clickAction?.data !== undefined && (typeof n.clickAction.data !== 'object' || n.clickAction.data === null || Array.isArray(n.clickAction.data))) return 'notification.clickAction.data';
     return undefined;
   }
 

@@ -115,6 +115,11 @@ export class HonorEmulator extends LoopbackEmulator {
     if (n.style !== undefined && n.style !== 0 && n.style !== 1) return 'notification.style';
     if (n.style === 1 && (typeof n.bigTitle !== 'string' || typeof n.bigBody !== 'string')) return 'style 1 needs bigTitle and bigBody';
     if (n.notifyId !== undefined && !Number.isInteger(n.notifyId)) return 'notification.notifyId';
+    if (n.badge !== undefined) {
+      const { addNum, setNum, badgeClass } = n.badge as { addNum?: unknown; setNum?: unknown; badgeClass?: unknown };
+      const inRange = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= 99;
+      if (typeof badgeClass !== 'string' || !badgeClass || (addNum !== undefined && !inRange(addNum, 1)) || (setNum !== undefined && !inRange(setNum, 0))) return 'notification.badge';
+    }
     return undefined;
   }
 }

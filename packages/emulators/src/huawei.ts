@@ -5,7 +5,8 @@ import { LoopbackEmulator } from './loopback.js';
 /**
  * Huawei Push Kit (HMS Core v1) on loopback: the OAuth 2.0 client-credentials token endpoint and
  * `POST /v1/{clientId}/messages:send`. Checks the bearer token against the client it was issued to,
- * one target kind, 1–1,000 tokens, `click_action` on notifications, the TTL bound (15 days) and the
+ * one target kind, 1–1,000 tokens, `click_action` on notifications, the TTL bound (15 days), the
+ * `android` category list, urgency, importance, group and badge (class, 0–99), and the
  * 4,096-byte body limit without tokens; answers with Huawei's business codes in `{code,msg,requestId}`
  * (80100000 partial with `illegal_tokens`, 80300007 all tokens invalid, 80200003 token expired, …).
  * `deliverReceipts` posts version-1 receipts `{statuses:[{biTag, appid, token, status, timestamp,
@@ -29,6 +30,26 @@ export async function postReceipts(url: string, statuses: readonly object[]): Pr
     answers.push(res.status);
   }
   return answers;
+}
+
+/** `android.category` values after self-classification approval (§3.2). */
+const CATEGORIES = new Set(['IM', 'VOIP', 'SUBSCRIPTION', 'TRAVEL', 'HEALTH', 'WORK', 'ACCOUNT', 'EXPRESS', 'FINANCE', 'DEVICE_REMINDER', 'MAIL', 'PLAY_VOICE', 'MARKETING']);
+
+/** The `android` fields §3.2 constrains; why they are refused, if they are. */
+function androidError(a: (Record<string, any> & { notification?: Record<string, any> }) | undefined): string | undefined {
+  if (!a) return undefined;
+  if (a.category !== undefined && !CATEGORIES.has(a.category)) return 'android.category';
+  if (a.urgency !== undefined && a.urgency !== 'HIGH' && a.urgency !== 'NORMAL') return 'android.urgency';
+  const n = a.notification;
+  if (!n) return undefined;
+  if (n.importance !== undefined && n.importance !== 'LOW' && n.importance !== 'NORMAL') return 'notification.importance';
+  if (n.group !== undefined && (typeof n.group !== 'string' || !n.group)) return 'notification.group';
+  if (n.badge !== undefined) {
+    const { add_num: add, set_num: set, class: cls } = n.badge as { add_num?: unknown; set_num?: unknown; class?: unknown };
+    const inRange = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= 99;
+    if (typeof cls !== 'string' || !cls || (add !== undefined && !inRange(add, 1)) || (set !== undefined && !inRange(set, 0))) return 'notification.badge';
+  }
+  return undefined;
 }
 
 export class HuaweiEmulator extends LoopbackEmulator {
@@ -108,7 +129,7 @@ export class HuaweiEmulator extends LoopbackEmulator {
       this.rejected.push(Date.now());
       return this.reply(res, injected.status, injected.code, 'injected');
     }
-    let parsed: { message?: { token?: unknown; topic?: string; condition?: string; android?: { ttl?: string; notification?: { click_action?: unknown } } } };
+    let parsed: { message?: { token?: unknown; topic?: string; condition?: string; data?: unknown; android?: Record<string, any> & { ttl?: string; notification?: Record<string, any> } } };
     try {
       parsed = JSON.parse(body) as typeof parsed;
     } catch {
@@ -123,6 +144,9 @@ export class HuaweiEmulator extends LoopbackEmulator {
     const ttl = msg.android?.ttl;
     if (ttl !== undefined && (!/^\d+(\.\d+)?s$/.test(ttl) || parseFloat(ttl) > 1_296_000)) return this.reply(res, 400, '80100001', 'ttl');
     if (msg.android?.notification && !msg.android.notification.click_action) return this.reply(res, 400, '80100001', 'click_action is required');
+    const bad = androidError(msg.android);
+    if (bad) return this.reply(res, 400, '80100001', bad);
+    if (msg.data !== undefined && typeof msg.data !== 'string') return this.reply(res, 400, '80100001', 'data must be a string');
     const illegal = (tokens as string[]).filter((t) => this.invalid.has(t));
     const ok = (tokens as string[]).filter((t) => !this.invalid.has(t));
     if (ok.length === 0) return this.reply(res, 400, '80300007', 'All the tokens are invalid');

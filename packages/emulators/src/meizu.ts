@@ -119,6 +119,8 @@ export class MeizuEmulator extends LoopbackEmulator {
     const click = m.clickTypeInfo?.clickType ?? 0;
     if (![0, 1, 2, 3].includes(click)) return 'clickType';
     if (click === 2 && !m.clickTypeInfo.url) return 'clickTypeInfo.url';
+    const params = m.clickTypeInfo?.parameters;
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) return 'clickTypeInfo.parameters';
     const time = m.pushTimeInfo ?? {};
     if ((time.offLine ?? 1) === 1 && time.validTime !== undefined && (!Number.isInteger(time.validTime) || time.validTime < 1 || time.validTime > 72)) return 'validTime: 1 to 72 hours';
     const key = m.advanceInfo?.notifyKey;

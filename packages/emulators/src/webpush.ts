@@ -40,6 +40,7 @@ interface Sub {
   auth: Buffer;
 }
 
+const URGENCIES = new Set(['very-low', 'low', 'normal', 'high']);
 const b64u = (b: Buffer) => b.toString('base64url');
 
 function hkdf(salt: Buffer, ikm: Buffer, info: Buffer, length: number): Buffer {
@@ -97,6 +98,8 @@ export class WebPushEmulator extends LoopbackEmulator {
     if (req.headers.ttl === undefined || !Number.isInteger(ttl) || ttl < 0) return this.reply(res, id, 400, 'TTL header required (RFC 8030 §5.2)');
     if (req.headers['content-encoding'] !== 'aes128gcm') return this.reply(res, id, 415, 'Content-Encoding must be aes128gcm');
     if (body.length > 4096) return this.reply(res, id, 413, 'payload too large');
+    const urgency = String(req.headers.urgency ?? 'normal');
+    if (!URGENCIES.has(urgency)) return this.reply(res, id, 400, 'bad Urgency (RFC 8030 §5.3)');
     const topic = req.headers.topic as string | undefined;
     if (topic !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(topic)) return this.reply(res, id, 400, 'bad Topic');
     let payload: string;
@@ -105,7 +108,7 @@ export class WebPushEmulator extends LoopbackEmulator {
     } catch (err) {
       return this.reply(res, id, 400, `cannot decrypt: ${(err as Error).message}`);
     }
-    this.received.push({ id, payload, ttl, urgency: String(req.headers.urgency ?? 'normal'), topic, vapidKey: vapid.key, claims: vapid.claims });
+    this.received.push({ id, payload, ttl, urgency, topic, vapidKey: vapid.key, claims: vapid.claims });
     this.reply(res, id, 201, undefined, { location: `${this.base}/message/${crypto.randomBytes(6).toString('hex')}` });
   }
 

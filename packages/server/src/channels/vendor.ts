@@ -69,10 +69,13 @@ export interface VendorAdapter {
   receipts?(body: Buffer, contentType: string): ReceiptEvent[];
 }
 
-/** Targets in batches of at most `max`, each batch one language variant: for vendors that send one payload to many tokens. */
-export function batchesByLanguage(message: VendorMessage, targets: readonly VendorTarget[], max: number): VendorTarget[][] {
+/**
+ * Targets in batches of at most `max`, each batch one language variant: for vendors that send one
+ * payload to many tokens. With `byBadge`, also one `badge` value, for vendors whose payload sets it.
+ */
+export function batchesByLanguage(message: VendorMessage, targets: readonly VendorTarget[], max: number, byBadge = false): VendorTarget[][] {
   const out: VendorTarget[][] = [];
-  for (const group of groupBy(targets, (t) => message.variant(t.locale)).values()) {
+  for (const group of groupBy(targets, (t) => (byBadge ? `${message.variant(t.locale)}\u0000${t.badge ?? ''}` : message.variant(t.locale))).values()) {
     for (let i = 0; i < group.length; i += max) out.push(group.slice(i, i + max));
   }
   return out;

@@ -5,6 +5,8 @@ import { LossReason } from '../../stats/loss-reasons.js';
 import { withRetries, type Answer } from '../net/retry.js';
 import { http2Pool, type Http2Pool, type Http2Reply } from '../net/http2-pool.js';
 import { fitText } from './truncate.js';
+import { heraldPayload } from './push-data.js';
+import { conversationKey } from '../../dispatch/message.js';
 import { Semaphore } from '../../util/semaphore.js';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '../vendor.js';
 
@@ -113,59 +115,76 @@ export function collapseIdOf(taskId: string): string {
 }
 
 /**
- * The badge: BadgeSetNum wins over BadgeAddNum (reference §3.2). An "add" is BadgeAddNum, or 1 when
+ * The badge: the device's unread count (`VendorTarget.badge`, a chat push's) wins; then BadgeSetNum
+ * wins over BadgeAddNum (reference §3.2). An "add" is BadgeAddNum, or 1 when
  * ApnsInfo.BadgeMode is 0 ("count"); BadgeMode 1 or absent (the batch and all-users default,
  * §3.4) counts nothing. APNs only sets absolute numbers and Herald does not know a device's current
  * count, so an add sends no `badge`: the increment goes beside `aps` as `badgeAdd`, with
  * mutable-content, for the app's notification service extension to add to the count it keeps.
  */
-function badgeOf(info: OfflinePushInfo, a: ApnsOptions): { set?: number; add?: number } {
+function badgeOf(info: OfflinePushInfo, a: ApnsOptions, targetBadge: number | undefined): { set?: number; add?: number } {
+  if (typeof targetBadge === 'number') return { set: targetBadge };
   if (typeof info.BadgeSetNum === 'number') return { set: info.BadgeSetNum };
   const add = info.BadgeAddNum ?? (a.BadgeMode === 0 ? 1 : 0);
   return add > 0 ? { add } : {};
 }
 
 /**
- * The request for one device language (§1.3, §1.4). `voip`: a PushKit push to the VoIP token;
- * `recall`: a recall's overwrite, always a visible alert.
+ * How a request is sent: `alert`; `voip`, a PushKit push to the VoIP token; `recall`, a recall's
+ * overwrite, always a visible alert; `cancel`, a recalled call on the VoIP token: CallKit can end
+ * a ringing call only on a VoIP push, so it carries the call with `cancelled: true` and no alert.
  */
-function build(c: ApnsConfig, message: VendorMessage, locale: string | null, mode: 'alert' | 'voip' | 'recall'): Built {
-  const m = message.render(locale);
+type Mode = 'alert' | 'voip' | 'recall' | 'cancel';
+
+/**
+ * The request for one device language and badge (§1.3, §1.4). Custom keys beside `aps` (primitive
+ * values, §1.4) carry Herald's payload: the TaskId, Ext, and a chat push's conversation or a
+ * call's invitation (push-data.ts), which CallKit reads from a VoIP push. A chat push's
+ * notifications are grouped by `thread-id`; a call without a VoIP token rings as a time-sensitive
+ * alert (§1.4 interruption-level) unless ApnsInfo names a level.
+ */
+function build(c: ApnsConfig, message: VendorMessage, t: VendorTarget, mode: Mode): Built {
+  const m = message.render(t.locale);
   const a: ApnsOptions = m.info.ApnsInfo ?? {};
   const silent = mode === 'alert' && a.ContentAvailable === 1;
   const aps: Record<string, unknown> = {};
-  const custom: Record<string, unknown> = { id: message.taskId };
-  if (m.ext !== undefined) custom.ext = m.ext;
+  const custom: Record<string, unknown> = heraldPayload(message.taskId, m);
   let title = '';
   let body = '';
   if (silent) {
     // a background push carries content-available alone: no alert, sound or badge (§1.4)
     aps['content-available'] = 1;
+  } else if (mode === 'cancel') {
+    custom.cancelled = true;
   } else {
     // ApnsInfo.Title replaces the push's Title (reference §3.4), not a title in the device's language
     title = a.Title !== undefined && m.title === (m.info.Title ?? '') ? a.Title : m.title;
     body = m.desc;
     if (mode === 'recall' && !title && !body) body = WITHDRAWN;
-    const badge = badgeOf(m.info, a);
+    const badge = badgeOf(m.info, a, t.badge);
     if (badge.set !== undefined) aps.badge = badge.set;
     if (badge.add !== undefined) custom.badgeAdd = badge.add;
     if (a.Sound) aps.sound = a.Sound;
     if (a.InterruptionLevel) aps['interruption-level'] = a.InterruptionLevel;
+    else if (m.call && mode === 'alert') aps['interruption-level'] = 'time-sensitive';
+    if (m.chat) aps['thread-id'] = conversationKey(m.chat);
     // an image is fetched by the app's notification service extension: APNs has no image key (§1.4)
     if (a.Image) custom.image = a.Image;
     if (a.MutableContent === 1 || a.Image || badge.add !== undefined) aps['mutable-content'] = 1;
   }
   const alert = (text: string): Record<string, unknown> => ({ ...(title ? { title } : {}), ...(a.SubTitle && !silent ? { subtitle: a.SubTitle } : {}), body: text });
-  const json = (text: string) => JSON.stringify({ aps: silent ? aps : { alert: alert(text), ...aps }, ...custom });
-  const limit = mode === 'voip' ? MAX_VOIP_PAYLOAD : MAX_PAYLOAD;
+  const bare = silent || mode === 'cancel';
+  const json = (text: string) => JSON.stringify({ aps: bare ? aps : { alert: alert(text), ...aps }, ...custom });
+  const voip = mode === 'voip' || mode === 'cancel';
+  const limit = voip ? MAX_VOIP_PAYLOAD : MAX_PAYLOAD;
   // Too big: the body text is cut, Tencent's way (limit − 3 UTF-16 units plus "...", reference
   // §2.8), to the longest length that fits; title, Ext and the keys are kept as given.
   const payload = fitText(body, limit, json);
   if (payload === null) return { failed: { code: 413, info: `PayloadTooLarge: ${Buffer.byteLength(json(''))} bytes, over APNs' ${limit} even without the body text; shorten Title or Ext` } };
-  const topic = mode === 'voip' ? (c.voipTopic ?? `${c.bundleId}.voip`) : c.bundleId;
+  const topic = voip ? (c.voipTopic ?? `${c.bundleId}.voip`) : c.bundleId;
   const headers: Record<string, string> = {
     'apns-topic': topic,
-    'apns-push-type': mode === 'voip' ? 'voip' : silent ? 'background' : 'alert',
+    'apns-push-type': voip ? 'voip' : silent ? 'background' : 'alert',
     // 10 must alert; content-available alone must go at 5 (§1.3)
     'apns-priority': silent ? '5' : '10',
     'apns-expiration': String(Math.max(0, Math.floor(message.expiresAt / 1000))),
@@ -254,18 +273,21 @@ async function sendAll(config: Record<string, unknown>, message: VendorMessage, 
   }
   const exchange = exchangeFor(c, poolFor(c));
   const cache = new Map<string, Built>();
-  const isVoip = !recall && message.render(null).info.ApnsInfo?.IsVoipPush === 1;
+  const first = message.render(null);
+  const isCall = first.call !== undefined;
+  // a call, and IsVoipPush, go to the PushKit token; without one they fall back to a normal alert
+  // (reference §3.4); a recall goes there only to cancel a call
+  const toVoip = recall ? isCall : isCall || first.info.ApnsInfo?.IsVoipPush === 1;
   return Promise.all(
     targets.map((t) => {
-      // IsVoipPush goes to the PushKit token; without one it falls back to a normal alert (reference §3.4)
-      const voip = isVoip && !!t.voipToken;
+      const voip = toVoip && !!t.voipToken;
       const token = voip ? t.voipToken! : t.token;
       if (!token) return { registrationId: t.registrationId, outcome: 'failed', code: LossReason.noToken.code, info: 'the device registered only a VoIP token, and this is not a VoIP push' };
-      const mode = recall ? 'recall' : voip ? 'voip' : 'alert';
-      const key = `${mode} ${message.variant(t.locale)}`;
+      const mode: Mode = recall ? (voip ? 'cancel' : 'recall') : voip ? 'voip' : 'alert';
+      const key = `${mode} ${message.variant(t.locale)} ${t.badge ?? ''}`;
       let built = cache.get(key);
       if (!built) {
-        built = build(c, message, t.locale, mode);
+        built = build(c, message, t, mode);
         cache.set(key, built);
       }
       if ('failed' in built) return { registrationId: t.registrationId, outcome: 'failed', ...built.failed };
@@ -283,6 +305,7 @@ export const apnsAdapter: VendorAdapter = {
   /**
    * APNs has no API to delete a notification (§1.7): a recall posts the replacement (or a neutral
    * "withdrawn" text) with the same apns-collapse-id, which replaces the one shown on the device.
+   * A recalled call goes to a device's VoIP token as a cancel (see `Mode`).
    */
   async recall(config, { message, targets }) {
     await sendAll(config, message, targets, true);

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { DeviceMessage } from '../../dispatch/message.js';
 import type { ReceiptEvent, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '../vendor.js';
 import { httpPost, type VendorResponse } from '../net/http-post.js';
+import { badge99 } from './push-data.js';
 
 /** What OPPO, vivo and Meizu share: hex digests for their signs, form and JSON posts, Herald's payload and clocks. */
 
@@ -10,13 +11,6 @@ export const md5Hex = (s: string): string => crypto.createHash('md5').update(s, 
 
 /** A stable notification id per push (0..2^31-1), so a resend of the same TaskId replaces the notification. */
 export const notifyIdOf = (taskId: string): number => crypto.createHash('sha256').update(taskId).digest().readUInt32BE(0) & 0x7fffffff;
-
-/** What Herald's client reads from a vendor notification: the TaskId and the push's Ext. */
-export function heraldPayload(taskId: string, m: DeviceMessage, maxChars = Infinity): { id: string; ext?: string } {
-  const full = { id: taskId, ...(m.ext !== undefined ? { ext: m.ext } : {}) };
-  // a vendor field too small for the Ext still carries the id, so a click opens the right push
-  return JSON.stringify(full).length <= maxChars ? full : { id: taskId };
-}
 
 /** Whole seconds left before the push expires, within the vendor's bounds. */
 export function ttlSeconds(expiresAt: number, min: number, max: number): number {
@@ -41,15 +35,12 @@ export function androidInfo(m: DeviceMessage): Record<string, unknown> {
 }
 
 /**
- * The launcher badge Huawei and Honor take (vendor-protocols.md §3.2, §5): BadgeSetNum (0–99) wins
- * over BadgeAddNum (1–99), as Tencent rules (reference §3.2). The vendor needs the app's launcher
- * activity class, which the certificate names (`badgeClass`); without it no badge is sent.
+ * The launcher badge Huawei and Honor take (vendor-protocols.md §3.2, §5), as `badge99` rules it.
+ * The vendor needs the app's launcher activity class, which the certificate names (`badgeClass`);
+ * without it no badge is sent.
  */
-export function androidBadge(m: DeviceMessage, badgeClass: string | undefined): { add: number } | { set: number } | undefined {
-  if (!badgeClass) return undefined;
-  if (typeof m.info.BadgeSetNum === 'number') return { set: Math.max(0, Math.min(99, m.info.BadgeSetNum)) };
-  if (typeof m.info.BadgeAddNum === 'number' && m.info.BadgeAddNum > 0) return { add: Math.min(99, m.info.BadgeAddNum) };
-  return undefined;
+export function androidBadge(m: DeviceMessage, badgeClass: string | undefined, targetBadge: number | undefined): { add: number } | { set: number } | undefined {
+  return badgeClass ? badge99(m, targetBadge) : undefined;
 }
 
 /** A non-empty string field, else undefined. */

@@ -4,6 +4,7 @@ import { withRetries } from '../net/retry.js';
 import { http2Pool } from '../net/http2-pool.js';
 import { fitText } from './truncate.js';
 import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
+import { heraldPayload } from './push-data.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -38,20 +39,25 @@ const tokenUrlOf = (c: FcmConfig) => c.tokenUrl ?? c.serviceAccount.token_uri ??
 const MAX_PAYLOAD = 4096;
 
 /**
- * The FCM v1 Message for one device (§2.3): notification, data (strings only), android options.
- * Over 4,096 bytes the body text is cut to fit; null when the rest alone is too big.
+ * The FCM v1 Message for one device (§2.3): notification, data (Herald's payload, strings only),
+ * android options. The badge (`notification_count`) is the device's unread count, else
+ * BadgeSetNum. A call goes at priority HIGH with notification_priority PRIORITY_MAX, FCM's
+ * highest; FCM has no call category or notification group (a chat push keeps its own tag, so a
+ * recall replaces only it). Over 4,096 bytes the body text is cut to fit; null when the rest alone
+ * is too big.
  */
 function messageFor(message: VendorMessage, t: VendorTarget, ttl: number): string | null {
   const m = message.render(t.locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
-  const data: Record<string, string> = { id: message.taskId };
-  if (m.ext !== undefined) data.ext = m.ext;
+  const data = heraldPayload(message.taskId, m);
   const notification: Record<string, unknown> = { tag: message.taskId.slice(-64) };
   if (typeof a.GoogleChannelID === 'string' && a.GoogleChannelID) notification.channel_id = a.GoogleChannelID;
   if (typeof a.Sound === 'string' && a.Sound) notification.sound = a.Sound;
   if (typeof a.GoogleImage === 'string' && a.GoogleImage) notification.image = a.GoogleImage;
-  if (typeof m.info.BadgeSetNum === 'number') notification.notification_count = m.info.BadgeSetNum;
-  const android = { ttl: `${ttl}s`, priority: a.GooglePriority === 'high' ? 'HIGH' : 'NORMAL', notification };
+  const count = t.badge ?? m.info.BadgeSetNum;
+  if (typeof count === 'number') notification.notification_count = count;
+  if (m.call) notification.notification_priority = 'PRIORITY_MAX';
+  const android = { ttl: `${ttl}s`, priority: a.GooglePriority === 'high' || m.call ? 'HIGH' : 'NORMAL', notification };
   return fitText(m.desc, MAX_PAYLOAD, (body) => JSON.stringify({ message: { token: t.token, notification: { title: m.title, body }, data, android } }));
 }
 

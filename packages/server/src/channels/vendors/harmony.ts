@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
-import type { VendorAdapter, VendorMessage } from '../vendor.js';
+import type { VendorAdapter, VendorMessage, VendorTarget } from '../vendor.js';
 import { AccessTokens } from '../net/access-tokens.js';
 import { fitText } from './truncate.js';
 import { HUAWEI_MAX_TOKENS, HUAWEI_PUSH_HOST, huaweiAnswer, huaweiReceipts, retried, sendByLanguage, ttlOf } from './huawei.js';
-import { heraldPayload, notifyIdOf } from './china-vendors.js';
+import { notifyIdOf } from './china-vendors.js';
+import { badge99, heraldPayload } from './push-data.js';
 import { httpPost } from '../net/http-post.js';
 
 /** The JWT audience HarmonyOS checks (vendor-protocols.md §4.2). */
@@ -47,13 +48,16 @@ function jwt(c: HarmonyConfig, fresh: boolean): Promise<string> {
 /**
  * An alert payload (push-type 0, §4.3) for devices that share a language. HarmonyInfo.Title stands
  * in for the default Title (a MultiLanguageContent title picked for the device wins); Category,
- * Image, Sound and SoundDuration map to their AlertPayload fields; the badge adds or sets (Tencent:
- * BadgeSetNum wins, 0–99 for Harmony); tapping opens the app's home page with `{id, ext}` as data.
- * The reference gives no HarmonyOS title or text limits, only the 4,096-byte body: the text is
- * shortened until the body fits.
+ * Image, Sound and SoundDuration map to their AlertPayload fields; the badge adds or sets (the
+ * device's unread count, then BadgeSetNum, then BadgeAddNum, 0–99 for Harmony); tapping opens the
+ * app's home page with Herald's payload as data. A chat push goes as category IM, a call as VOIP
+ * (AlertPayload categories, §4.3) unless HarmonyInfo.Category names one: the VoIP-call push type 10
+ * needs a VoIPCallPayload the reference does not describe. The AlertPayload has no group field, so
+ * a chat push is not grouped. The reference gives no HarmonyOS title or text limits, only the
+ * 4,096-byte body: the text is shortened until the body fits.
  */
-function requestFor(message: VendorMessage, locale: string | null, tokenList: string[]): Record<string, unknown> {
-  const m = message.render(locale);
+function requestFor(message: VendorMessage, first: VendorTarget, tokenList: string[]): Record<string, unknown> {
+  const m = message.render(first.locale);
   const h = (m.info.HarmonyInfo ?? {}) as Record<string, unknown>;
   const notification: Record<string, unknown> = {
     title: !m.lang && typeof h.Title === 'string' && h.Title ? h.Title : m.title,
@@ -62,11 +66,13 @@ function requestFor(message: VendorMessage, locale: string | null, tokenList: st
     notifyId: notifyIdOf(message.taskId),
   };
   if (typeof h.Category === 'string' && CATEGORIES.has(h.Category)) notification.category = h.Category;
+  else if (m.call) notification.category = 'VOIP';
+  else if (m.chat) notification.category = 'IM';
   if (typeof h.Image === 'string' && h.Image) notification.image = h.Image;
   if (typeof h.Sound === 'string' && h.Sound) notification.sound = h.Sound;
   if (typeof h.SoundDuration === 'number') notification.soundDuration = h.SoundDuration;
-  if (typeof m.info.BadgeSetNum === 'number') notification.badge = { setNum: Math.min(99, m.info.BadgeSetNum) };
-  else if (typeof m.info.BadgeAddNum === 'number') notification.badge = { addNum: m.info.BadgeAddNum };
+  const badge = badge99(m, first.badge);
+  if (badge) notification.badge = 'set' in badge ? { setNum: badge.set } : { addNum: badge.add };
   const request = { payload: { notification }, pushOptions: { ttl: ttlOf(message), biTag: message.taskId }, target: { token: [] as string[] } };
   // the limit excludes the tokens (§0)
   const fitted = fitText(m.desc, BODY_BYTES, (body) => JSON.stringify({ ...request, payload: { notification: { ...notification, body } } }));
@@ -80,15 +86,17 @@ const post = async (url: string, c: HarmonyConfig, fresh: boolean, body: string)
 
 /**
  * HarmonyOS Push Kit (NEXT/5+) scenario-based messages, v3 (§4): alert messages only — Tencent's
- * HarmonyInfo has no field that asks for a background (6) or VoIP-call (10) push. Devices are
- * batched by language, up to 1,000 tokens a request; answers are read as Huawei's (§4.4 codes as §3.3).
+ * HarmonyInfo has no field that asks for a background (6) push, and a VoIP-call (10) push needs a
+ * payload the reference does not describe (a call goes as an alert of category VOIP). Devices are
+ * batched by language and badge, up to 1,000 tokens a request; answers are read as Huawei's (§4.4
+ * codes as §3.3).
  */
 export const harmonyAdapter: VendorAdapter = {
   send(config, message, targets) {
     const c = config as unknown as HarmonyConfig;
     const url = `${c.baseUrl ?? HUAWEI_PUSH_HOST}/v3/${encodeURIComponent(c.projectId)}/messages:send`;
     return sendByLanguage(message, targets, HUAWEI_MAX_TOKENS, (part) => {
-      const body = JSON.stringify(requestFor(message, part[0]!.locale, part.map((t) => t.token)));
+      const body = JSON.stringify(requestFor(message, part[0]!, part.map((t) => t.token)));
       return async (fresh) => huaweiAnswer(await post(url, c, fresh, body), part);
     });
   },

@@ -3,7 +3,8 @@ import { truncateUtf16 } from './truncate.js';
 import type { Answer } from '../net/retry.js';
 import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
 import { sendByLanguage, ttlOf } from './huawei.js';
-import { androidBadge, heraldPayload, notifyIdOf } from './china-vendors.js';
+import { androidBadge, notifyIdOf } from './china-vendors.js';
+import { heraldPayload } from './push-data.js';
 import { httpPost, type VendorResponse } from '../net/http-post.js';
 
 const TOKEN_URL = 'https://iam.developer.honor.com/auth/token';
@@ -35,11 +36,13 @@ function accessToken(c: HonorConfig, fresh: boolean): Promise<string> {
  * The sendMessage body (§5, camelCase) for devices that share a language: title and text cut to
  * Honor's limits, importance from HonorImportance, image from HonorImage, big text when PushStyle
  * is 1, a tap opens the app, `notifyId` from the TaskId so a later message with it overwrites the
- * notification, `biTag` the TaskId, the badge when the certificate names the `badgeClass`. §5
- * names no category field, so HuaWeiCategory is not sent.
+ * notification, `biTag` the TaskId, the badge (the device's unread count first) when the
+ * certificate names the `badgeClass`. §5 names no category, group or priority field, so
+ * HuaWeiCategory is not sent, a chat push is not grouped, and a call is a notification of the
+ * highest documented importance, NORMAL, with the call in `data`.
  */
-function bodyFor(c: HonorConfig, message: VendorMessage, locale: string | null, tokenList: string[]): Record<string, unknown> {
-  const m = message.render(locale);
+function bodyFor(c: HonorConfig, message: VendorMessage, first: VendorTarget, tokenList: string[]): Record<string, unknown> {
+  const m = message.render(first.locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
   const notification: Record<string, unknown> = {
     title: truncateUtf16(m.title, TITLE_MAX),
@@ -48,9 +51,10 @@ function bodyFor(c: HonorConfig, message: VendorMessage, locale: string | null, 
     notifyId: notifyIdOf(message.taskId),
   };
   if (a.HonorImportance === 'LOW' || a.HonorImportance === 'NORMAL') notification.importance = a.HonorImportance;
+  else if (m.call) notification.importance = 'NORMAL';
   if (typeof a.HonorImage === 'string' && a.HonorImage) notification.image = a.HonorImage;
   if (a.PushStyle === 1) Object.assign(notification, { style: 1, bigTitle: notification.title, bigBody: notification.body });
-  const badge = androidBadge(m, c.badgeClass);
+  const badge = androidBadge(m, c.badgeClass, first.badge);
   if (badge) notification.badge = { ...('set' in badge ? { setNum: badge.set } : { addNum: badge.add }), badgeClass: c.badgeClass };
   return { token: tokenList, data: JSON.stringify(heraldPayload(message.taskId, m)), android: { ttl: `${ttlOf(message)}s`, biTag: message.taskId, targetUserType: 0, notification } };
 }
@@ -101,7 +105,7 @@ export const honorAdapter: VendorAdapter = {
 function sendAll(c: HonorConfig, message: VendorMessage, targets: readonly VendorTarget[]): Promise<VendorResult[]> {
   const url = `${c.baseUrl ?? PUSH_HOST}/api/v1/${encodeURIComponent(c.appId)}/sendMessage`;
   return sendByLanguage(message, targets, MAX_TOKENS, (part) => {
-    const body = JSON.stringify(bodyFor(c, message, part[0]!.locale, part.map((t) => t.token)));
+    const body = JSON.stringify(bodyFor(c, message, part[0]!, part.map((t) => t.token)));
     return async (fresh) => {
       const headers = { authorization: `Bearer ${await accessToken(c, fresh)}`, timestamp: String(Date.now()), 'content-type': 'application/json' };
       return honorAnswer(await httpPost(url, headers, body), part);

@@ -2,7 +2,9 @@ import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter,
 import { truncateUtf16 } from './truncate.js';
 import { withRetries, type Answer } from '../net/retry.js';
 import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
-import { androidBadge, heraldPayload, notifyIdOf, ttlSeconds } from './china-vendors.js';
+import { androidBadge, notifyIdOf, ttlSeconds } from './china-vendors.js';
+import { heraldPayload } from './push-data.js';
+import { conversationKey } from '../../dispatch/message.js';
 import { httpPost, type VendorResponse } from '../net/http-post.js';
 
 const TOKEN_URL = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
@@ -36,11 +38,16 @@ function accessToken(c: HuaweiConfig, fresh: boolean): Promise<string> {
 }
 
 /**
- * One request's message for devices that share a language: Huawei sends one payload to many tokens.
- * `biTag` names the push in Huawei's delivery receipts (§3.2); a recall's overwrite carries none.
+ * One request's message for devices that share a language and badge (`first` stands for them):
+ * Huawei sends one payload to many tokens. `biTag` names the push in Huawei's delivery receipts
+ * (§3.2); a recall's overwrite carries none. A chat push is grouped by its conversation
+ * (`notification.group`, §3.2) and goes as category IM; a call as category VOIP at HIGH urgency,
+ * with the highest documented importance, NORMAL. IM and VOIP are self-classification marks the
+ * app must have been granted, and urgency is documented for data messages (§3.2). The push's own
+ * HuaWeiCategory and HuaWeiImportance win.
  */
-function messageFor(c: HuaweiConfig, message: VendorMessage, locale: string | null, tokenList: string[], biTag: boolean): Record<string, unknown> {
-  const m = message.render(locale);
+function messageFor(c: HuaweiConfig, message: VendorMessage, first: VendorTarget, tokenList: string[], biTag: boolean): Record<string, unknown> {
+  const m = message.render(first.locale);
   const a = (m.info.AndroidInfo ?? {}) as Record<string, unknown>;
   const title = truncateUtf16(m.title, TITLE_MAX);
   const body = truncateUtf16(m.desc, BODY_MAX);
@@ -48,15 +55,20 @@ function messageFor(c: HuaweiConfig, message: VendorMessage, locale: string | nu
   const notification: Record<string, unknown> = { title, body, click_action: { type: 3 }, tag: message.taskId.slice(-64), notify_id: notifyIdOf(message.taskId) };
   if (typeof a.HuaWeiChannelID === 'string' && a.HuaWeiChannelID) notification.channel_id = a.HuaWeiChannelID;
   if (a.HuaWeiImportance === 'LOW' || a.HuaWeiImportance === 'NORMAL') notification.importance = a.HuaWeiImportance;
+  else if (m.call) notification.importance = 'NORMAL';
+  if (m.chat) notification.group = conversationKey(m.chat);
   if (typeof a.HuaWeiImage === 'string' && a.HuaWeiImage) notification.image = a.HuaWeiImage;
   if (typeof a.Sound === 'string' && a.Sound) notification.sound = `/raw/${a.Sound}`;
   // PushStyle 1: big text (§3.2 style 1 with big_title and big_body)
   if (a.PushStyle === 1) Object.assign(notification, { style: 1, big_title: title, big_body: body });
-  const badge = androidBadge(m, c.badgeClass);
+  const badge = androidBadge(m, c.badgeClass, first.badge);
   if (badge) notification.badge = { ...('set' in badge ? { set_num: badge.set } : { add_num: badge.add }), class: c.badgeClass };
   const android: Record<string, unknown> = { ttl: `${ttlOf(message)}s`, notification };
   if (biTag) android.bi_tag = message.taskId;
   if (typeof a.HuaWeiCategory === 'string' && a.HuaWeiCategory) android.category = a.HuaWeiCategory;
+  else if (m.call) android.category = 'VOIP';
+  else if (m.chat) android.category = 'IM';
+  if (m.call) android.urgency = 'HIGH';
   return { validate_only: false, message: { token: tokenList, data: JSON.stringify(heraldPayload(message.taskId, m)), android } };
 }
 
@@ -64,7 +76,10 @@ function messageFor(c: HuaweiConfig, message: VendorMessage, locale: string | nu
 export const retried = (part: readonly VendorTarget[], attempt: (fresh: boolean) => Promise<Answer<VendorResult[]>>) =>
   withRetries<VendorResult[]>(attempt, (info, code) => resultForAll(part, { outcome: 'failed', code, info }));
 
-/** One request per language batch of at most `max` devices, for the vendors that send one payload to many tokens. */
+/**
+ * One request per batch of at most `max` devices sharing a language and badge, for the vendors
+ * (Huawei, Honor, HarmonyOS) that send one payload, badge included, to many tokens.
+ */
 export async function sendByLanguage(
   message: VendorMessage,
   targets: readonly VendorTarget[],
@@ -72,14 +87,14 @@ export async function sendByLanguage(
   request: (part: readonly VendorTarget[]) => (fresh: boolean) => Promise<Answer<VendorResult[]>>,
 ): Promise<VendorResult[]> {
   const out: VendorResult[] = [];
-  for (const part of batchesByLanguage(message, targets, max)) out.push(...(await retried(part, request(part))));
+  for (const part of batchesByLanguage(message, targets, max, true)) out.push(...(await retried(part, request(part))));
   return out;
 }
 
 function sendAll(c: HuaweiConfig, message: VendorMessage, targets: readonly VendorTarget[], biTag: boolean): Promise<VendorResult[]> {
   const url = `${c.baseUrl ?? HUAWEI_PUSH_HOST}/v1/${encodeURIComponent(c.clientId)}/messages:send`;
   return sendByLanguage(message, targets, HUAWEI_MAX_TOKENS, (part) => {
-    const body = JSON.stringify(messageFor(c, message, part[0]!.locale, part.map((t) => t.token), biTag));
+    const body = JSON.stringify(messageFor(c, message, part[0]!, part.map((t) => t.token), biTag));
     return async (fresh) => {
       const res = await httpPost(url, { authorization: `Bearer ${await accessToken(c, fresh)}`, 'content-type': 'application/json;charset=UTF-8' }, body);
       return huaweiAnswer(res, part);

@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
 import { withRetries, type Answer } from '../net/retry.js';
-import { androidInfo, arrivals, heraldPayload, jsonOf, md5Hex, postForm, ttlSeconds, untilChinaMidnight, overwritingAdapter } from './china-vendors.js';
+import { heraldPayload } from './push-data.js';
+import { androidInfo, arrivals, jsonOf, md5Hex, postForm, ttlSeconds, untilChinaMidnight, overwritingAdapter } from './china-vendors.js';
 
 const HOST = 'https://server-api-push.meizu.com';
 const PATH = '/garcia/api/server/push/varnished/pushByPushId';

@@ -2,7 +2,8 @@ import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter,
 import { truncateUtf16 } from './truncate.js';
 import { withRetries } from '../net/retry.js';
 import { AccessTokens } from '../net/access-tokens.js';
-import { androidInfo, arrivals, heraldPayload, idList, notifyIdOf, jsonOf, postForm, sha256Hex, text, ttlSeconds, untilChinaMidnight, overwritingAdapter } from './china-vendors.js';
+import { heraldPayload } from './push-data.js';
+import { androidInfo, arrivals, idList, notifyIdOf, jsonOf, postForm, sha256Hex, text, ttlSeconds, untilChinaMidnight, overwritingAdapter } from './china-vendors.js';
 
 const HOST = 'https://api.push.oppomobile.com';
 /** unicast_batch takes at most 1,000 messages (vendor-protocols.md §7.2). */
@@ -67,11 +68,14 @@ function notification(message: VendorMessage, locale: string | null, receiptUrl:
   };
   const channel = text(a.OPPOChannelID);
   if (channel) n.channel_id = channel;
-  const category = text(a.OPPOCategory);
+  // A chat push or a call is an IM message (§7.2 categories); OPPO has no call category, so a call
+  // also asks for the loudest notify_level, 16 (banner, vibration and ring). The push's own wins.
+  const category = text(a.OPPOCategory) ?? (m.chat || m.call ? 'IM' : undefined);
   if (category) {
     n.category = category;
     // notify_level requires a category (§7.2; Tencent: "needs OPPOCategory", reference §3.3)
-    if (a.OPPONotifyLevel !== undefined) n.notify_level = a.OPPONotifyLevel;
+    const level = a.OPPONotifyLevel ?? (m.call && !text(a.OPPOCategory) ? 16 : undefined);
+    if (level !== undefined) n.notify_level = level;
   }
   const template = text(a.OPPOPrivateMsgTemplateId);
   if (template) {

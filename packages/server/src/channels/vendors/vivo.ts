@@ -3,7 +3,8 @@ import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter,
 import { truncateUtf16 } from './truncate.js';
 import { withRetries, type Answer } from '../net/retry.js';
 import { AccessTokens } from '../net/access-tokens.js';
-import { androidInfo, arrivals, heraldPayload, idList, jsonOf, md5Hex, notifyIdOf, postJson, text, ttlSeconds, untilChinaMidnight, type VendorReply, overwritingAdapter } from './china-vendors.js';
+import { heraldPayload } from './push-data.js';
+import { androidInfo, arrivals, idList, jsonOf, md5Hex, notifyIdOf, postJson, text, ttlSeconds, untilChinaMidnight, type VendorReply, overwritingAdapter } from './china-vendors.js';
 
 const HOST = 'https://api-push.vivo.com.cn';
 /** Public clients cap a regId list at 1,000 (vendor-protocols.md §8 [V3]); the doc's own limit was not captured. */
@@ -73,12 +74,8 @@ function fields(c: VivoConfig, message: VendorMessage, locale: string | null): R
   return f;
 }
 
-/** Herald's payload as string pairs within clientCustomMap's 1,024 characters. */
-function customMap(message: VendorMessage, m: ReturnType<VendorMessage['render']>): Record<string, string> {
-  const p = heraldPayload(message.taskId, m, Infinity);
-  const withExt = p.ext !== undefined && p.id.length + p.ext.length + 5 <= CUSTOM_MAX;
-  return withExt ? { id: p.id, ext: p.ext! } : { id: p.id };
-}
+/** Herald's payload as string pairs within clientCustomMap's 1,024 characters (its JSON is longer than its keys and values). */
+const customMap = (message: VendorMessage, m: ReturnType<VendorMessage['render']>): Record<string, string> => heraldPayload(message.taskId, m, CUSTOM_MAX);
 
 /**
  * vivo Push: one device by `/message/send` (the only call that takes receipts, §8 [V2]); more by

@@ -31,6 +31,7 @@ export function createWebPushAdapter(encryption: WebPushEncryption): VendorAdapt
       const ttl = Math.max(0, Math.floor((message.expiresAt - Date.now()) / 1000));
       // a recall or a resend replaces an undelivered copy on the push service
       const topic = message.taskId.replace(/[^A-Za-z0-9_-]/g, '').slice(-32);
+      const call = message.render(null).call !== undefined;
       const prepared = targets.map((t) => prepare(message, t));
       // every chunk is queued for encryption at once; a chunk is sent while the next is encrypted
       const chunks: Promise<EncryptResult[]>[] = [];
@@ -49,7 +50,8 @@ export function createWebPushAdapter(encryption: WebPushEncryption): VendorAdapt
             'content-encoding': 'aes128gcm',
             'content-type': 'application/octet-stream',
             ttl: String(ttl),
-            urgency: 'normal',
+            // a call must ring now: the highest Urgency (RFC 8030 §5.3)
+            urgency: call ? 'high' : 'normal',
             topic,
           };
           return post(p.registrationId, p.endpoint, headers, r.body);
@@ -85,8 +87,12 @@ function vapidAuthorization(c: WebPushConfig, endpoint: string): string {
   return authorization;
 }
 
+/**
+ * The message as the gateway's `m` (its `chat` or `call` included) with the TaskId, and the
+ * device's unread count as `badge`: Web Push sets no badge itself, the service worker can.
+ */
 function payloadFor(message: VendorMessage, t: VendorTarget): string | null {
-  const m = message.render(t.locale);
+  const m = { ...message.render(t.locale), ...(t.badge !== undefined ? { badge: t.badge } : {}) };
   let text = JSON.stringify({ id: message.taskId, ...m });
   if (Buffer.byteLength(text) > MAX_PLAINTEXT) {
     // the vendor fields are for native SDKs; a browser can do without them

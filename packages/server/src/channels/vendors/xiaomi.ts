@@ -1,6 +1,7 @@
 import { batchesByLanguage, overwriteRecall, resultForAll, type ReceiptEvent, type SendContext, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
 import { notifyIdOf, untilChinaMidnight } from './china-vendors.js';
+import { heraldPayload } from './push-data.js';
 import { withRetries } from '../net/retry.js';
 import { httpPost } from '../net/http-post.js';
 
@@ -31,7 +32,7 @@ function form(c: XiaomiConfig, message: VendorMessage, locale: string | null, re
     pass_through: '0',
     title: truncateUtf16(m.title || ' ', TITLE_MAX),
     description: truncateUtf16(m.desc || ' ', DESC_MAX),
-    payload: JSON.stringify({ id: message.taskId, ...(m.ext !== undefined ? { ext: m.ext } : {}) }),
+    payload: JSON.stringify(heraldPayload(message.taskId, m)),
     notify_type: '-1',
     time_to_live: String(ttlMs),
     notify_id: String(notifyIdOf(message.taskId)),
