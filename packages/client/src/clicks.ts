@@ -19,19 +19,17 @@ function conversationOf(type: unknown, id: unknown): Conversation | undefined {
 
 /**
  * The click of a notification a vendor showed, from the custom data Herald put in the push
- * (docs/vendors.md): the message id, Ext, and for a chat message its conversation. Vendors that
- * carry only strings (FCM data, Xiaomi extras) get the conversation as `convType`/`convId`; the
- * others as a `conversation` object. Either may arrive nested under `herald`.
+ * (docs/vendors.md): the message id, Ext, and for a chat message its conversation, which vendors
+ * carry as the strings `convType`/`convId` and Web Push as a `chat` object.
  */
-export function clickOf(data: Record<string, unknown>): NotificationClickEvent | undefined {
-  const nested = data.herald;
-  const d = typeof nested === 'object' && nested !== null && !Array.isArray(nested) ? (nested as Record<string, unknown>) : data;
+export function clickOf(d: Record<string, unknown>): NotificationClickEvent | undefined {
   const id = str(d.id) ?? str(d.taskId);
   if (!id) return undefined;
   const click: NotificationClickEvent = { id };
   const ext = str(d.ext);
   if (ext !== undefined) click.ext = ext;
-  const c = d.conversation;
+  // Web Push carries the conversation as the gateway does (`chat`: {type, id, …})
+  const c = d.conversation ?? d.chat;
   const conversation = typeof c === 'object' && c !== null ? conversationOf((c as Record<string, unknown>).type, (c as Record<string, unknown>).id) : conversationOf(d.convType, d.convId);
   if (conversation) click.conversation = conversation;
   return click;

@@ -199,8 +199,8 @@ export class HeraldClient {
 
   /**
    * The user tapped a notification the vendor showed (APNs, FCM, Web Push, the Android makers):
-   * hand this the custom data the push carried (Herald's `herald` object in the payload,
-   * docs/vendors.md). The click is counted, and `notificationClicked` tells the app the Ext and
+   * hand this the custom data the push carried (the keys beside `aps`, FCM's `data`, the Android
+   * makers' extras, the Web Push payload: docs/vendors.md). The click is counted, and `notificationClicked` tells the app the Ext and
    * the conversation to open. Returns false when the data is not a Herald push.
    */
   async handleNotificationClick(data: Record<string, unknown>): Promise<boolean> {

@@ -335,8 +335,10 @@ for (const db of await testDatabases()) {
       assert.ok(Date.now() - t0 < 1000, 'the other app is not paced');
       await eventually(async () => paced.received.length === 6, 5000);
       const times = paced.received.map((r) => r.at);
-      assert.ok(times[5]! - times[0]! >= 1250 - 30, `6 requests at 4 a second take 1.25 s at least (${times[5]! - times[0]!} ms)`);
-      for (let i = 0; i + 4 < times.length; i++) assert.ok(times[i + 4]! - times[i]! >= 1000 - 30, 'no 5 requests within a second');
+      // arrival times, so a loaded machine's scheduling jitter is allowed for; unpaced, all six arrive within a few ms
+      const jitter = 150;
+      assert.ok(times[5]! - times[0]! >= 1250 - jitter, `6 requests at 4 a second take 1.25 s at least (${times[5]! - times[0]!} ms)`);
+      for (let i = 0; i + 4 < times.length; i++) assert.ok(times[i + 4]! - times[i]! >= 1000 - jitter, `no 5 requests within a second (${times.map((t) => t - times[0]!).join(', ')})`);
     });
 
     test('off: the rows wait and nothing is posted; on again: they are delivered', async () => {

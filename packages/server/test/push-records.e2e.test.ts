@@ -181,7 +181,7 @@ for (const db of await testDatabases()) {
 
       assert.equal((await call('get_push_records', { Cursor: 'bm90IGEgY3Vyc29y' })).ErrorCode, 90001);
       assert.equal((await call('get_push_records', { Limit: 101 })).ErrorCode, 90001);
-      assert.equal((await call('get_push_records', { Type: 'chat' })).ErrorCode, 90001);
+      assert.equal((await call('get_push_records', { Type: 'letters' })).ErrorCode, 90001);
       assert.equal((await call('get_push_records', { StartTime: 10, EndTime: 5 })).ErrorCode, 90001);
     });
 

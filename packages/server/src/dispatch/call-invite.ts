@@ -5,10 +5,9 @@ const noun = (call: CallMeta) => (call.media === 'video' ? 'video call' : 'voice
 
 /**
  * The notification of a call invitation: the caller as title, "Incoming video call" as text,
- * unless the backend wrote its own. On iOS it goes as a VoIP push where the device has a PushKit
- * token (`IsVoipPush`, which falls back to an alert without one, reference §3.4), marked
- * time-sensitive so that focus modes let it through; on Android at high priority. It is never held
- * back: PushFlag 0, online and offline.
+ * unless the backend wrote its own. It is never held back: PushFlag 0, online and offline. How it
+ * rings offline (APNs VoIP or a time-sensitive alert, the Android vendors' call categories) the
+ * adapters read from the message's `call` (docs/vendors.md).
  */
 export function callPushInfo(info: OfflinePushInfo | undefined, call: CallMeta): OfflinePushInfo {
   const given = info ?? { PushFlag: 0 };
@@ -17,8 +16,6 @@ export function callPushInfo(info: OfflinePushInfo | undefined, call: CallMeta):
     PushFlag: 0,
     Title: given.Title ?? call.callerNick ?? call.caller,
     Desc: given.Desc ?? `Incoming ${noun(call)}`,
-    ApnsInfo: { IsVoipPush: 1, InterruptionLevel: 'time-sensitive', ...(given.ApnsInfo ?? {}) },
-    AndroidInfo: { GooglePriority: 'high', ...(given.AndroidInfo ?? {}) },
   };
 }
 
