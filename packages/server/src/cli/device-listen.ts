@@ -22,7 +22,16 @@ export async function listenAsDevice(o: ListenOptions): Promise<void> {
   const out = (line: string) => process.stdout.write(line + '\n');
   client.on('message', (m: PushMessage) => {
     if (o.json) out(JSON.stringify(m));
-    else out(`[${new Date().toISOString()}] ${m.title}${m.desc ? ` — ${m.desc}` : ''}${m.ext ? `  ext=${m.ext}` : ''}  (id ${m.id})`);
+    else {
+      const conv = m.conversation ? `  [${m.conversation.type} ${m.conversation.id}${m.badge !== undefined ? `, unread ${m.badge}` : ''}]` : '';
+      out(`[${new Date().toISOString()}] ${m.title}${m.desc ? ` — ${m.desc}` : ''}${m.ext ? `  ext=${m.ext}` : ''}${conv}  (id ${m.id})`);
+    }
+  });
+  client.on('call', (c) => {
+    out(o.json ? JSON.stringify({ call: c }) : `[call] ${c.callerNick ?? c.caller}: ${c.media} call ${c.callId}${c.roomId ? ` in room ${c.roomId}` : ''}, rings ${c.timeoutSeconds} s  (id ${c.id})`);
+  });
+  client.on('callCancelled', (c) => {
+    out(o.json ? JSON.stringify({ callCancelled: c }) : `[call cancelled] ${c.callId}`);
   });
   client.on('revoke', (id: string) => {
     out(o.json ? JSON.stringify({ revoked: id }) : `[revoked] ${id}`);
