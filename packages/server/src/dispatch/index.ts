@@ -11,3 +11,4 @@ export { TaskRunner } from './task-runner.js';
 export { CatchUp } from './catch-up.js';
 export { revokeTask, type RevokeOutcome, RECALL_WINDOW_MS } from './revoke.js';
 export { dispatchDue, parseSchedTime, formatSchedTime } from './schedule.js';
+export { applyPushTemplate, fillPushTemplate, type PushTemplate, type ReservedValues } from './push-templates.js';

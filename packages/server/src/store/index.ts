@@ -15,3 +15,4 @@ export * as certificates from './certificates.js';
 export * as vendorCounts from './vendor-counts.js';
 export * as callbackOutbox from './callback-outbox.js';
 export * as statCounters from './stat-counters.js';
+export * as pushTemplates from './push-templates.js';

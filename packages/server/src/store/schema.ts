@@ -265,6 +265,22 @@ export interface CallbackOutboxTable {
   created_at: number;
 }
 
+export interface PushTemplatesTable {
+  app_id: number;
+  /** The n of the template id `{SDKAppID}-{n}`. */
+  template_id: number;
+  name: string;
+  title: string;
+  description: string;
+  /** JSON: [{Language, Title, Desc}], or null. */
+  contents: string | null;
+  ext: string | null;
+  created_at: number;
+  updated_at: number;
+  /** Set once deleted; the row stays so the number is not reused. */
+  deleted_at: number | null;
+}
+
 export interface Database {
   apps: AppsTable;
   devices: DevicesTable;
@@ -287,4 +303,5 @@ export interface Database {
   stat_counters: StatCountersTable;
   trace_events: TraceEventsTable;
   callback_outbox: CallbackOutboxTable;
+  push_templates: PushTemplatesTable;
 }
