@@ -86,6 +86,14 @@ for (const db of await testDatabases()) {
       assert.equal((await call('set_push_template', { Name: 'x', Desc: 'd', Colour: 'red' })).ErrorCode, 90001, 'unknown fields are refused');
       await new Promise((r) => setTimeout(r, 150));
       assert.equal(d.seen.length, 0);
+
+      // a recall's overwriting content is filled too, and a bad template does not use up the recall
+      const sent = await call('batch', pushBody([d.registrationId], { Title: 'to recall' }));
+      await eventually(async () => d.seen.length === 1);
+      const badRecall = await call('revoke', { TaskId: sent.TaskId, OfflinePushInfo: { PushTemplateId: `${app.sdkAppId}-1` } });
+      assert.equal(badRecall.ErrorCode, 90093);
+      const recall = await call('revoke', { TaskId: sent.TaskId, OfflinePushInfo: { Desc: 'was sent by mistake', PushTemplateId: `${app.sdkAppId}-1`, PushTemplateParam: { orderId: '1', name: 'Ann' } } });
+      assert.equal(recall.ActionStatus, 'OK', JSON.stringify(recall));
       await d.client.disconnect();
     });
 
