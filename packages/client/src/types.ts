@@ -118,7 +118,7 @@ export interface PushMessage {
   from?: string;
   sentAt: number;
   expiresAt: number;
-  /** The push's OfflinePushInfo as the app's backend sent it. */
+  /** The push's OfflinePushInfo as the app's backend sent it, with a push template filled in. */
   info: Record<string, unknown>;
   /** A chat message: the conversation it belongs to, as this user sees it. */
   conversation?: Conversation;

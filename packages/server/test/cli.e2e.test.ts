@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { verifyUserSig } from '../src/auth/usersig.js';
+import { testDatabases } from './helpers/dialects.js';
+import { startTestHerald } from './helpers/herald.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
@@ -113,6 +115,32 @@ describe('herald CLI', () => {
     assert.deepEqual(JSON.parse(off.stdout), { ...shown, Enabled: 0 }, 'off keeps the URL and token');
     assert.notEqual((await run(['callback', 'dead', '--sdkappid', id], env)).code, 0, 'dead needs --retry or --drop');
     assert.equal((await run(['callback', 'dead', '--sdkappid', id, '--drop'], env)).stdout, '0 deleted\n');
+  });
+
+  test('template set, list and delete go through the admin API of a running Herald; its errors come back as a failed run', async () => {
+    const h = await startTestHerald((await testDatabases())[0]!);
+    try {
+      const app = await h.createApp('templates');
+      const conn = ['--server', h.url, '--sdkappid', String(app.sdkAppId), '--key', app.secretKey];
+      const langs = path.join(dir, 'langs.json');
+      fs.writeFileSync(langs, JSON.stringify([{ Language: 'zh', Title: '订单{{id}}' }]));
+      const set = await run(['template', 'set', ...conn, '--name', 'shipped', '--title', 'Order {{id}}', '--desc', 'on its way', '--languages', langs], env);
+      assert.equal(set.code, 0, set.stdout + set.stderr);
+      const id = set.stdout.trim();
+      assert.equal(id, `${app.sdkAppId}-1`);
+      const update = await run(['template', 'set', ...conn, '--id', id, '--name', 'shipped', '--title', 'Parcel {{id}}', '--desc', 'on its way', '--json'], env);
+      assert.equal(JSON.parse(update.stdout).PushTemplate.Title, 'Parcel {{id}}');
+      assert.equal((await run(['template', 'list', ...conn], env)).stdout, `${id}  "shipped"  "Parcel {{id}}"  "on its way"\n`);
+      const bad = await run(['template', 'set', ...conn, '--name', 'x', '--desc', 'Hi {{name'], env);
+      assert.equal(bad.code, 1);
+      assert.equal(JSON.parse(bad.stdout).ErrorCode, 90001);
+      assert.equal((await run(['template', 'delete', ...conn, '--id', id], env)).stdout, `deleted ${id}\n`);
+      const gone = await run(['template', 'list', ...conn, '--id', id, '--json'], env);
+      assert.equal(JSON.parse(gone.stdout).ErrorList[0].ErrorCode, 90092);
+      assert.equal((await run(['template', 'delete', ...conn, '--id', id], env)).code, 1);
+    } finally {
+      await h.stop();
+    }
   });
 
   test('start prints the default app once; device listen shows a push sent with herald push', async () => {

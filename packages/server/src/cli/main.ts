@@ -13,12 +13,9 @@ import { firstStartBanner } from './banner.js';
 import { listenAsDevice } from './device-listen.js';
 import { emulate } from './emulate.js';
 import { addPushRecordsCommand } from './push-records.js';
+import { addTemplateCommands } from './push-templates.js';
+import { int } from './options.js';
 import { HeraldClient, type Platform, type Vendor } from '@herald/client';
-
-function int(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
-  return Number(value);
-}
 
 async function withStore<T>(fn: (s: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -117,6 +114,8 @@ const pushCommand = program
   });
 
 addPushRecordsCommand(pushCommand, (sdkAppId) => withStore(async (s) => (await apps.findApp(s.db, sdkAppId))?.secretKey));
+
+addTemplateCommands(program, (sdkAppId) => withStore(async (s) => (await apps.findApp(s.db, sdkAppId))?.secretKey));
 
 const cert = program.command('cert').description("manage an app's vendor certificates (credentials); secrets are shown masked");
 cert

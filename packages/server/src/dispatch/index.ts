@@ -13,3 +13,4 @@ export { CatchUp } from './catch-up.js';
 export { revokeTask, type RevokeOutcome, RECALL_WINDOW_MS } from './revoke.js';
 export { dispatchDue, parseSchedTime, formatSchedTime } from './schedule.js';
 export { conversationKey, parseConversationKey, type ChatMeta } from './message.js';
+export { applyPushTemplate, fillPushTemplate, type PushTemplate, type ReservedValues } from './push-templates.js';

@@ -16,3 +16,4 @@ export * as vendorCounts from './vendor-counts.js';
 export * as callbackOutbox from './callback-outbox.js';
 export * as statCounters from './stat-counters.js';
 export * as conversations from './conversations.js';
+export * as pushTemplates from './push-templates.js';

@@ -371,6 +371,29 @@ migrations['0009_callback_claims'] = {
   },
 };
 
+// Push templates (reference §3.2: OfflinePushInfo.PushTemplateId, trtc.io/document/77715). The id
+// shown to callers is `{SDKAppID}-{template_id}`. A deleted template keeps its row (deleted_at), so
+// its number is never handed out again and a push still naming it fails instead of reaching a stranger.
+migrations['0010_push_templates'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('push_templates')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('template_id', 'bigint', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull())
+      // JSON: [{Language, Title, Desc}], or null
+      .addColumn('contents', 'text')
+      .addColumn('ext', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('deleted_at', 'bigint')
+      .addPrimaryKeyConstraint('push_templates_pk', ['app_id', 'template_id'])
+      .execute();
+  },
+};
+
 // Per-user conversation settings the chat push consults (store/conversations.ts). The mute key
 // leads with the conversation: a chat push asks which of one conversation's recipients muted it.
 migrations['0011_conversations'] = {

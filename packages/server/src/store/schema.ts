@@ -294,6 +294,22 @@ export interface BadgesTable {
   updated_at: number;
 }
 
+export interface PushTemplatesTable {
+  app_id: number;
+  /** The n of the template id `{SDKAppID}-{n}`. */
+  template_id: number;
+  name: string;
+  title: string;
+  description: string;
+  /** JSON: [{Language, Title, Desc}], or null. */
+  contents: string | null;
+  ext: string | null;
+  created_at: number;
+  updated_at: number;
+  /** Set once deleted; the row stays so the number is not reused. */
+  deleted_at: number | null;
+}
+
 export interface Database {
   apps: AppsTable;
   devices: DevicesTable;
@@ -319,4 +335,5 @@ export interface Database {
   conversation_mutes: ConversationMutesTable;
   dnd_hours: DndHoursTable;
   badges: BadgesTable;
+  push_templates: PushTemplatesTable;
 }

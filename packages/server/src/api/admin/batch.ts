@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OfflinePushInfo } from '../../dispatch/index.js';
+import { applyPushTemplate, OfflinePushInfo } from '../../dispatch/index.js';
 import type { BatchPushResult } from '../../dispatch/index.js';
 import type { AdminCommand, AdminDeps } from './context.js';
 import { TimCode, TimError } from './envelope.js';
@@ -44,7 +44,7 @@ export async function submitBatch(deps: AdminDeps, appId: number, b: z.infer<typ
     from: b.From_Account,
     to: b.To_Account,
     msgRandom: b.MsgRandom,
-    info: b.OfflinePushInfo,
+    info: await applyPushTemplate(deps.db, appId, b.OfflinePushInfo),
     dataId: b.DataId,
     expireSeconds: b.ExpireTime,
     raw,

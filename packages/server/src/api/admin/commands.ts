@@ -6,6 +6,7 @@ import { addTag, clearAllTags, getTag, removeTag } from './tags.js';
 import type { AdminCommand } from './context.js';
 import { deleteCertificate, getCertificates, setCertificate } from './certificates.js';
 import { pushCommand } from './push.js';
+import { deletePushTemplate, getPushTemplates, setPushTemplate } from './push-templates.js';
 import { revokeCommand } from './revoke.js';
 import { addSchedTask, deleteSchedTask, getSchedTask, listSchedTask, modifySchedTask } from './sched.js';
 import { getPushSettings, setPushSettings } from './settings.js';
@@ -43,6 +44,9 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   set_certificate: setCertificate,
   get_certificates: getCertificates,
   delete_certificate: deleteCertificate,
+  set_push_template: setPushTemplate,
+  get_push_templates: getPushTemplates,
+  delete_push_template: deletePushTemplate,
   set_attr_name: setAttrName,
   get_attr_name: getAttrName,
   set_attr: setAttr,

@@ -60,6 +60,10 @@ export const TimCode = {
   schedNotPending: 90090,
   /** Herald's: no certificate with this id in this app. */
   noSuchCertificate: 90091,
+  /** Herald's: no push template with this PushTemplateId in this app. */
+  noSuchTemplate: 90092,
+  /** Herald's: a push template placeholder has no value, or PushTemplateParam sets a reserved variable. */
+  templateParam: 90093,
   bodyTooLarge: 90056,
   dataIdTooLong: 90057,
   internal: 91000,

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { OfflinePushInfo } from '../../dispatch/index.js';
 import type { Audience } from '../../dispatch/audience.js';
-import { acceptBroadcast, countAudience, PushPolicy } from '../../dispatch/index.js';
+import { acceptBroadcast, applyPushTemplate, countAudience, PushPolicy } from '../../dispatch/index.js';
 import { apps as appStore, audience as audienceStore, type Database } from '../../store/index.js';
 import type { AdminCommand, AdminDeps } from './context.js';
 import { TimCode, TimError } from './envelope.js';
@@ -130,6 +130,8 @@ export async function parsePush(deps: AdminDeps, appId: number, body: Record<str
     if (c.success) checkTags(c.data);
   }
   const b = parseBody(PushBody, body);
+  // filled here so that DryRun and scheduling check the template too
+  b.OfflinePushInfo = await applyPushTemplate(deps.db, appId, b.OfflinePushInfo);
   return { body: b, audience: await toAudience(deps, appId, b.Condition) };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OfflinePushInfo, revokeTask } from '../../dispatch/index.js';
+import { applyPushTemplate, OfflinePushInfo, revokeTask } from '../../dispatch/index.js';
 import { tasks } from '../../store/index.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
@@ -28,8 +28,10 @@ export const revokeCommand: AdminCommand = {
     if (Number(task.push_flag) === 0 && !b.OfflinePushInfo) {
       throw new TimError(TimCode.recallNeedsInfo, 'this push may have reached devices through their vendors: OfflinePushInfo is required to overwrite it');
     }
+    // the overwriting content may name a template too; a bad one must not use up the recall
+    const info = b.OfflinePushInfo && (await applyPushTemplate(deps.db, appId, b.OfflinePushInfo));
     deps.lastRecall.set(appId, now);
-    const r = await revokeTask(deps.revoke, appId, b.TaskId, b.OfflinePushInfo, now);
+    const r = await revokeTask(deps.revoke, appId, b.TaskId, info, now);
     if (!r.ok) {
       if (r.reason === 'no_such_task') throw new TimError(TimCode.noSuchTask, `no push with TaskId ${b.TaskId}`);
       if (r.reason === 'already_recalled') throw new TimError(TimCode.alreadyRecalled, 'this push was already recalled');

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
-import { formatSchedTime, parseSchedTime } from '../../dispatch/index.js';
+import { applyPushTemplate, formatSchedTime, parseSchedTime } from '../../dispatch/index.js';
 import { sched, type Database } from '../../store/index.js';
 import type { SchedRow } from '../../store/sched.js';
 import { parseBatch, submitBatch } from './batch.js';
@@ -45,12 +45,16 @@ function time(s: string, field: string): number {
   return t;
 }
 
-/** Validates a schedule's content as the push it will become, now rather than when it fires. */
+/**
+ * Validates a schedule's content as the push it will become, now rather than when it fires, and
+ * gives its title and text (a template's, filled). The content is stored as sent; the template is
+ * filled again when the task fires, so a template changed meanwhile is the one sent.
+ */
 async function checkContent(deps: AdminDeps, appId: number, type: SchedType, content: Record<string, unknown>): Promise<{ title: string; desc: string }> {
   const c = content;
   let info: { Title?: string; Desc?: string };
   if (type === 'User') {
-    info = parseBatch(c).OfflinePushInfo;
+    info = await applyPushTemplate(deps.db, appId, parseBatch(c).OfflinePushInfo);
   } else {
     if (type === 'All' && c.Condition !== undefined) throw new TimError(TimCode.jsonParse, 'a Type All task takes no Condition');
     if (type === 'Tag' && c.Condition === undefined) throw new TimError(TimCode.jsonParse, 'a Type Tag task needs a Condition');
