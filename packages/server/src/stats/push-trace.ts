@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import { devicesInAudience, type Audience } from '../dispatch/audience.js';
+import { familyOf } from '../dispatch/task-id.js';
 import type { Database } from '../store/index.js';
 import type { TasksTable } from '../store/schema.js';
 import { deviceRows, traceDevices, traceDevicesOf, type DeviceRows, type TraceDevice } from '../store/trace-reads.js';
@@ -96,11 +97,12 @@ const rank = (step: string) => {
 /** Batch pushes name an array of accounts; a chat or call push one account or several. */
 const TargetedRequest = z.object({ To_Account: z.union([z.string(), z.array(z.string())]) });
 
-/** The UserIDs and RegistrationIDs a push without an audience expression named. */
+/** The UserIDs and RegistrationIDs a push without an audience expression named (a chat or call push never notifies its sender). */
 function namedAccounts(task: TaskRow): string[] {
   const req = TargetedRequest.safeParse(JSON.parse(task.request));
   if (!req.success) return [];
-  return typeof req.data.To_Account === 'string' ? [req.data.To_Account] : req.data.To_Account;
+  const named = typeof req.data.To_Account === 'string' ? [req.data.To_Account] : req.data.To_Account;
+  return familyOf(task.task_id) === 1 ? named.filter((a) => a !== task.from_account) : named;
 }
 
 /** Each device's own rows, grouped once so a push to many devices is not searched per device. */
