@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HeraldClient, MemoryStorage, type PushMessage } from '@herald/client';
 import type { App } from '../src/store/index.js';
-import { CallbackSink } from './helpers/callback-sink.js';
+import { CallbackEndpoint } from './helpers/callback-endpoint.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, eventually, makeDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
 
@@ -15,7 +15,7 @@ for (const db of await testDatabases()) {
   describe(`chat pushes in the normal push statistics, message link and Push.OfflinePush (${db.name})`, () => {
     let h: TestHerald;
     let app: App;
-    let sink: CallbackSink;
+    let sink: CallbackEndpoint;
     const clients: HeraldClient[] = [];
     const seen: PushMessage[] = [];
     let bobOnline = '';
@@ -37,7 +37,7 @@ for (const db of await testDatabases()) {
     }
 
     before(async () => {
-      sink = await new CallbackSink().start();
+      sink = await new CallbackEndpoint().start();
       h = await startTestHerald(db, {}, { callbacks: { pollMs: 50 } });
       app = await h.createApp('chat-stats');
       const set = await call('set_callback', { Url: sink.url, Token: TOKEN });
@@ -129,7 +129,7 @@ for (const db of await testDatabases()) {
       }
       for (const g of sink.got) {
         assert.deepEqual([g.query.get('SdkAppid'), g.query.get('CallbackCommand')], [String(app.sdkAppId), 'Push.OfflinePush']);
-        assert.ok(CallbackSink.signedWith(g.query, TOKEN), 'signed with the app token');
+        assert.ok(CallbackEndpoint.signedWith(g.query, TOKEN), 'signed with the app token');
       }
     });
   });

@@ -5,7 +5,7 @@ import { newTaskId, type TaskKind } from '../src/dispatch/task-id.js';
 import { LossReason } from '../src/stats/loss-reasons.js';
 import { lossEntries, type StatDevice, type StatEntry } from '../src/stats/recorder.js';
 import { tasks, type App } from '../src/store/index.js';
-import { CallbackSink } from './helpers/callback-sink.js';
+import { CallbackEndpoint } from './helpers/callback-endpoint.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, eventually, makeDevice, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
 
@@ -16,7 +16,7 @@ const window = (extra: Record<string, unknown> = {}) => ({ StartTime: now() - 36
 for (const db of await testDatabases()) {
   describe(`normal push statistics: chat and call pushes in family 1 (${db.name})`, () => {
     let h: TestHerald;
-    let sink: CallbackSink;
+    let sink: CallbackEndpoint;
     let app: App;
     let other: App;
     const call = (command: string, body: unknown, a: App = app) => admin(h.url, a, command, body);
@@ -37,7 +37,7 @@ for (const db of await testDatabases()) {
     }
 
     before(async () => {
-      sink = await new CallbackSink().start();
+      sink = await new CallbackEndpoint().start();
       h = await startTestHerald(db, {}, { callbacks: { pollMs: 50 } });
       app = await h.createApp('normal');
       other = await h.createApp('other');
@@ -217,7 +217,7 @@ for (const db of await testDatabases()) {
       for (const g of sink.got) {
         assert.equal(g.query.get('SdkAppid'), String(app.sdkAppId));
         assert.ok(g.events.every((e) => e.CallbackCommand === g.query.get('CallbackCommand')), 'one command per request');
-        assert.ok(CallbackSink.signedWith(g.query, TOKEN), 'signed with the app token');
+        assert.ok(CallbackEndpoint.signedWith(g.query, TOKEN), 'signed with the app token');
       }
     });
   });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** An app backend on a real socket: records every callback request and answers Tencent's OK. */
-export class CallbackSink {
+export class CallbackEndpoint {
   got: { query: URLSearchParams; events: Record<string, any>[] }[] = [];
   url = '';
   private server = http.createServer((req, res) => {
