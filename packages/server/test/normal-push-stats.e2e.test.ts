@@ -7,7 +7,7 @@ import { lossEntries, type StatDevice, type StatEntry } from '../src/stats/recor
 import { tasks, type App } from '../src/store/index.js';
 import { CallbackEndpoint } from './helpers/callback-endpoint.js';
 import { testDatabases } from './helpers/dialects.js';
-import { admin, eventually, makeDevice, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
+import { admin, deviceCall, eventually, makeDevice, registerDevice, startTestHerald, type TestHerald } from './helpers/herald.js';
 
 const TOKEN = 'normal-push-token-42';
 const now = () => Math.floor(Date.now() / 1000);
@@ -48,9 +48,9 @@ for (const db of await testDatabases()) {
       dev.a1 = (await makeDevice(h.url, app, { user: 'alice' })).registrationId;
       for (const k of ['c1', 'c2']) {
         const d = await registerDevice(h.url, app, { platform: 'android', vendor: 'xiaomi', token: `mi-${k}` });
+        await deviceCall(h.url, app, 'POST', '/device/v1/bind', { userId: 'carol' }, d);
         dev[k] = d.registrationId;
       }
-      await h.herald.store.db.updateTable('devices').set({ user_id: 'carol' }).where('registration_id', 'in', [dev.c1!, dev.c2!]).execute();
 
       ids.c2c = await insertTask('chat', 'alice', 501, { From_Account: 'alice', To_Account: 'bob' }, { chat: { type: 'c2c', id: 'alice', msgKey: 'k-1', msgSeq: 5, msgRandom: 501, msgTime: 1_700_000_001 } });
       ids.group = await insertTask('chat', 'alice', 502, { From_Account: 'alice', To_Account: ['bob', 'carol', 'alice'], GroupId: 'g-7' }, { chat: { type: 'group', id: 'g-7', groupName: 'Climbers', msgSeq: 77, msgRandom: 502, msgTime: 1_700_000_002 } });
