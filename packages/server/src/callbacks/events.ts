@@ -31,3 +31,37 @@ export interface AllMemberPushEvent {
   ErrCode: number;
   ErrInfo: string;
 }
+
+/**
+ * One `Push.OfflinePush` event (reference §5.2, trtc.io/document/67552): a step of a chat message
+ * or call push to one device, field names as Tencent spells them, plus Herald's RegistrationID.
+ * Every event carries both MsgKey and GroupID ('' where they do not apply), so that the events of
+ * one request share their fields. Times are Unix seconds.
+ */
+export interface OfflinePushEvent {
+  /** 1 one-to-one message (and call invitation), 2 group message. */
+  EventType: 1 | 2;
+  /** When this step happened, Unix seconds. */
+  EventTime: number;
+  /** The sender (the caller of a call invitation). */
+  From_Account: string;
+  /** The UserID the device is bound to, '' when none. */
+  To_Account: string;
+  RegistrationID: string;
+  /** As in Push.AllMemberPush: 0 on Herald's gateway, else the device vendor's number. */
+  PushPlatform: number;
+  /** 1 sent, 2 reached, 3 clicked. */
+  PushStage: 1 | 2 | 3;
+  /** One-to-one messages: the message's MsgKey; '' otherwise. */
+  MsgKey: string;
+  /** Group messages: the GroupID; '' otherwise. */
+  GroupID: string;
+  MsgSeq: number;
+  MsgRandom: number;
+  /** When the message was sent, Unix seconds. */
+  MsgTime: number;
+  /** The push's TaskId, as normal_push_trace takes it. */
+  PushID: string;
+  ErrCode: number;
+  ErrInfo: string;
+}

@@ -1,4 +1,4 @@
-export type { AllMemberPushEvent, CallbackCommand } from './events.js';
+export type { AllMemberPushEvent, CallbackCommand, OfflinePushEvent } from './events.js';
 export { MAX_EVENTS_PER_REQUEST } from './events.js';
 export { CallbackOutbox, callbackStatus, type CallbackStatus } from './outbox.js';
 export { callbackView } from './view.js';

@@ -151,7 +151,7 @@ cert
     if (!(await withStore((s) => certificates.deleteCertificate(s.db, o.sdkappid, o.id)))) throw new Error(`no certificate ${o.id}`);
   });
 
-const callback = program.command('callback').description("the app's Push.AllMemberPush webhook: URL, signing token, pace, and the requests waiting or dead");
+const callback = program.command('callback').description("the app's Push.AllMemberPush and Push.OfflinePush webhook: URL, signing token, pace, and the requests waiting or dead");
 const showCallback = (db: Parameters<typeof callbackStatus>[0], appId: number) =>
   Promise.all([readCallbackConfig(db, appId), callbackStatus(db, appId)]).then(([c, s]) => JSON.stringify(callbackView(c, s), null, 2) + '\n');
 const saveCallback = (appId: number, patch: CallbackPatch) =>

@@ -1,17 +1,19 @@
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import { devicesInAudience, type Audience } from '../dispatch/audience.js';
+import { familyOf } from '../dispatch/task-id.js';
 import type { Database } from '../store/index.js';
 import type { TasksTable } from '../store/schema.js';
-import { deviceRows, traceDevices, type DeviceRows, type TraceDevice } from '../store/trace-reads.js';
+import { deviceRows, traceDevices, traceDevicesOf, type DeviceRows, type TraceDevice } from '../store/trace-reads.js';
 import { LossReason } from './loss-reasons.js';
 import { EventType, platformOf } from './platforms.js';
 
 /**
  * The message link of one push for one user's devices or one device (Tencent's
- * all_member_push_trace, trtc.io/zh/document/71893): each device's details and every step of its
- * path, from what the store keeps: the task, the device's inbox row, its losses, clicks and the
- * trace rows the statistics recorder writes (vendor sends and receipts).
+ * all_member_push_trace, trtc.io/zh/document/71893), or for every device a chat or call push
+ * targeted (normal_push_trace, trtc.io/zh/document/71896): each device's details and every step of
+ * its path, from what the store keeps: the task, the device's inbox row, its losses, clicks and
+ * the trace rows the statistics recorder writes (vendor sends and receipts).
  */
 
 /** Step names Herald writes itself; trace_events rows keep the names they were written with. */
@@ -92,7 +94,39 @@ const rank = (step: string) => {
   return i < 0 ? ORDER.length : i;
 };
 
-const BatchRequest = z.object({ To_Account: z.array(z.string()) });
+/** Batch pushes name an array of accounts; a chat or call push one account or several. */
+const TargetedRequest = z.object({ To_Account: z.union([z.string(), z.array(z.string())]) });
+
+/** The UserIDs and RegistrationIDs a push without an audience expression named (a chat or call push never notifies its sender). */
+function namedAccounts(task: TaskRow): string[] {
+  const req = TargetedRequest.safeParse(JSON.parse(task.request));
+  if (!req.success) return [];
+  const named = typeof req.data.To_Account === 'string' ? [req.data.To_Account] : req.data.To_Account;
+  return familyOf(task.task_id) === 1 ? named.filter((a) => a !== task.from_account) : named;
+}
+
+/** Each device's own rows, grouped once so a push to many devices is not searched per device. */
+function rowsByDevice(rows: DeviceRows): Map<string, DeviceRows> {
+  const out = new Map<string, DeviceRows>();
+  const of = (id: string) => {
+    let r = out.get(id);
+    if (!r) out.set(id, (r = { inbox: [], losses: [], clicks: [], events: [] }));
+    return r;
+  };
+  for (const r of rows.inbox) of(r.registration_id).inbox.push(r);
+  for (const r of rows.losses) of(r.registration_id).losses.push(r);
+  for (const r of rows.clicks) of(r.registration_id).clicks.push(r);
+  for (const r of rows.events) of(r.registration_id).events.push(r);
+  return out;
+}
+
+const NO_ROWS: DeviceRows = { inbox: [], losses: [], clicks: [], events: [] };
+
+/** Each device's link, from the push's rows. */
+async function instances(db: Kysely<Database>, task: TaskRow, devices: readonly TracedDevice[], mine: ReadonlyMap<string, DeviceRows>): Promise<InstanceTraceView[]> {
+  const inAudience = await audienceOf(db, task, devices, mine);
+  return devices.map((d) => instance(task, d, mine.get(d.registration_id) ?? NO_ROWS, inAudience.get(d.registration_id)!));
+}
 
 /** The devices of a target with what the push left for them; empty when the target has no device and no rows. */
 export async function traceOf(db: Kysely<Database>, task: TaskRow, target: TraceTarget): Promise<InstanceTraceView[]> {
@@ -103,17 +137,30 @@ export async function traceOf(db: Kysely<Database>, task: TaskRow, target: Trace
   const devices = found.length > 0 || 'userId' in target ? found : [{ registration_id: target.registrationId }];
   const rows = await deviceRows(db, appId, task.task_id, devices.map((d) => d.registration_id));
   if (found.length === 0 && rows.inbox.length + rows.losses.length + rows.clicks.length + rows.events.length === 0) return [];
-  const inAudience = await audienceOf(db, task, devices, rows);
-  return devices.map((d) => instance(task, d, rows, inAudience.get(d.registration_id)!));
+  return instances(db, task, devices, rowsByDevice(rows));
 }
 
-/** Whether each device was the push's audience: for all-users and tag pushes, evaluated now; for batch pushes, named in it or given a row. */
-async function audienceOf(db: Kysely<Database>, task: TaskRow, devices: readonly TracedDevice[], rows: DeviceRows): Promise<Map<string, { in: boolean; why: string }>> {
+/**
+ * Every device a push without an audience expression targeted: those it left rows for (one that
+ * has been unregistered since is shown by its RegistrationID) and those of the accounts it named.
+ */
+export async function traceOfPush(db: Kysely<Database>, task: TaskRow): Promise<InstanceTraceView[]> {
+  const mine = rowsByDevice(await deviceRows(db, task.app_id, task.task_id));
+  const withRows = [...mine.keys()];
+  const named = namedAccounts(task);
+  const found: TracedDevice[] = await traceDevicesOf(db, task.app_id, { registrationIds: [...withRows, ...named], userIds: named });
+  const known = new Set(found.map((d) => d.registration_id));
+  const gone = withRows.filter((id) => !known.has(id)).map((id) => ({ registration_id: id }));
+  const devices = [...found, ...gone].sort((a, b) => (a.registration_id < b.registration_id ? -1 : 1));
+  return instances(db, task, devices, mine);
+}
+
+/** Whether each device was the push's audience: for all-users and tag pushes, evaluated now; for the others, named in it or given a row. */
+async function audienceOf(db: Kysely<Database>, task: TaskRow, devices: readonly TracedDevice[], mine: ReadonlyMap<string, DeviceRows>): Promise<Map<string, { in: boolean; why: string }>> {
   const out = new Map<string, { in: boolean; why: string }>();
-  const withRows = new Set([...rows.inbox.map((r) => r.registration_id), ...rows.losses.map((r) => r.registration_id), ...rows.events.map((r) => r.registration_id)]);
+  const withRows = new Set([...mine].filter(([, r]) => r.inbox.length + r.losses.length + r.events.length > 0).map(([id]) => id));
   if (task.audience === null) {
-    const req = BatchRequest.safeParse(JSON.parse(task.request));
-    const named = new Set(req.success ? req.data.To_Account : []);
+    const named = new Set(namedAccounts(task));
     for (const d of devices) {
       const hit = withRows.has(d.registration_id) || named.has(d.registration_id) || (d.user_id != null && named.has(d.user_id));
       out.set(d.registration_id, { in: hit, why: hit ? '' : 'neither the device nor its user is in To_Account' });
@@ -136,7 +183,6 @@ function step(name: string, time: number, eventType: number, platform = 0, code 
 }
 
 function steps(task: TaskRow, d: TracedDevice, rows: DeviceRows, audience: { in: boolean; why: string }): TraceStepView[] {
-  const id = d.registration_id;
   const created = Number(task.created_at);
   const broadcast = task.audience !== null;
   const vendorPlatform = platformOf(d.vendor);
@@ -147,22 +193,22 @@ function steps(task: TaskRow, d: TracedDevice, rows: DeviceRows, audience: { in:
   }
   out.push(step(broadcast ? TraceStep.audienceMatched : TraceStep.targeted, created, NO_CHANNEL));
   const online = EventType.online;
-  for (const r of rows.inbox.filter((x) => x.registration_id === id)) {
+  for (const r of rows.inbox) {
     const held = r.deliver_after > 0 ? `held for quiet hours until ${new Date(r.deliver_after).toISOString()}` : '';
     out.push(step(TraceStep.routed, Number(r.created_at), online, 0, 0, held));
     if (r.sent_at !== null) out.push(step(TraceStep.sent, Number(r.sent_at), online));
     if (r.acked_at !== null) out.push(step(TraceStep.reached, Number(r.acked_at), online));
   }
-  for (const e of rows.events.filter((x) => x.registration_id === id)) {
+  for (const e of rows.events) {
     out.push(step(e.step, Number(e.at), Number(e.event_type), Number(e.platform), Number(e.code), e.info));
   }
-  for (const l of rows.losses.filter((x) => x.registration_id === id)) {
+  for (const l of rows.losses) {
     const code = Number(l.code);
     const offline = isOfflineLoss(code);
     out.push({ ...step(TraceStep.lost, Number(l.created_at), offline ? EventType.offline : online, offline ? vendorPlatform : 0, code, l.reason), Stage: l.stage });
   }
   const reachedOnline = out.some((s) => s.Step === TraceStep.reached);
-  for (const c of rows.clicks.filter((x) => x.registration_id === id)) {
+  for (const c of rows.clicks) {
     out.push(step(TraceStep.clicked, Number(c.created_at), reachedOnline ? online : EventType.offline, reachedOnline ? 0 : vendorPlatform));
   }
   if (task.revoked_at !== null) out.push(step(TraceStep.recalled, Number(task.revoked_at), NO_CHANNEL));

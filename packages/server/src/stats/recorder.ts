@@ -5,6 +5,9 @@ import { statCounters } from '../store/index.js';
 import { Batcher } from '../util/batcher.js';
 import { chunks } from '../util/chunks.js';
 import { platformOf, EventType } from './platforms.js';
+import { familyOf } from '../dispatch/task-id.js';
+import type { AllMemberPushEvent, CallbackCommand, OfflinePushEvent } from '../callbacks/events.js';
+import { allMemberPushEvent, offlinePushEvent, TaskFactsCache, type DeviceStep } from './callback-events.js';
 
 type Db = Transaction<Database> | Kysely<Database>;
 
@@ -27,7 +30,7 @@ export interface StatDevice {
 export interface StatEntry {
   appId: number;
   taskId: string;
-  /** 0 = all-users, tag and single pushes; 1 = chat message pushes. */
+  /** 0 = all-users, tag and single pushes; 1 = chat message and call pushes. Absent = read from `taskId`. */
   family?: number;
   eventType: EventType;
   metric: Metric;
@@ -48,7 +51,7 @@ export interface StatEntry {
 /** Where per-device events go for the app's backend (callbacks/): asked and written inside the recorder's transaction. */
 export interface CallbackSink {
   wants(appId: number, via: Db): Promise<boolean>;
-  enqueue(db: Db, appId: number, command: 'Push.AllMemberPush', events: readonly object[]): Promise<void>;
+  enqueue(db: Db, appId: number, command: CallbackCommand, events: readonly object[]): Promise<void>;
 }
 
 export interface RecorderOptions {
@@ -62,6 +65,9 @@ export interface RecorderOptions {
   onError: (err: unknown) => void;
 }
 
+/** Whoever made the entry (gateway acks, clicks, vendor sends, expiry, recall) need not know the family: the task id says it. */
+const familyOfEntry = (e: StatEntry): number => e.family ?? familyOf(e.taskId);
+
 /** Tencent's PushStage (reference §5.1): 1 sent, 2 reached, 3 clicked. A loss is told at the stage it stopped. */
 const STAGE: Partial<Record<Metric, 1 | 2 | 3>> = { sent: 1, loss_ready: 1, reached: 2, loss_post: 2, clicked: 3 };
 
@@ -74,7 +80,7 @@ const STAGE: Partial<Record<Metric, 1 | 2 | 3>> = { sent: 1, loss_ready: 1, reac
 export class StatsRecorder {
   private buffered: Batcher<StatEntry>;
   private traced = new Map<string, number>();
-  private taskMeta = new Map<string, { dataId: string; taskTime: number }>();
+  private tasks = new TaskFactsCache();
 
   constructor(
     private db: Kysely<Database>,
@@ -98,7 +104,7 @@ export class StatsRecorder {
     const now = Date.now();
     const counters: Counter[] = [];
     for (const e of entries) {
-      const base = { appId: e.appId, family: e.family ?? 0, taskId: e.taskId, hour: hourOf(e.at ?? now), eventType: e.eventType, metric: e.metric, code: e.code ?? 0, reason: e.reason ?? '' };
+      const base = { appId: e.appId, family: familyOfEntry(e), taskId: e.taskId, hour: hourOf(e.at ?? now), eventType: e.eventType, metric: e.metric, code: e.code ?? 0, reason: e.reason ?? '' };
       if (e.devices) {
         // one counter per platform, not per device
         const perPlatform = new Map<number, number>();
@@ -134,7 +140,7 @@ export class StatsRecorder {
     if (!sink) return;
     const byApp = new Map<number, StatEntry[]>();
     for (const e of entries) {
-      if ((e.family ?? 0) !== 0 || !e.devices || e.devices.length === 0 || STAGE[e.metric] === undefined) continue;
+      if (!e.devices || e.devices.length === 0 || STAGE[e.metric] === undefined) continue;
       const list = byApp.get(e.appId);
       if (list) list.push(e);
       else byApp.set(e.appId, [e]);
@@ -142,29 +148,33 @@ export class StatsRecorder {
     for (const [appId, list] of byApp) {
       if (!(await sink.wants(appId, tx))) continue;
       const devices = await this.deviceInfo(tx, appId, list);
-      const events: object[] = [];
+      // chat and call pushes are told as Tencent tells chat message pushes, the rest as AllMemberPush
+      const allMember: AllMemberPushEvent[] = [];
+      const offline: OfflinePushEvent[] = [];
       for (const e of list) {
-        const meta = await this.meta(tx, appId, e.taskId);
+        const facts = await this.tasks.get(tx, appId, e.taskId);
+        const normal = familyOfEntry(e) === 1;
+        const lost = e.metric.startsWith('loss');
         for (const d of e.devices!) {
           const dev = d.userId !== undefined && d.devicePlatform !== undefined ? undefined : devices.get(d.registrationId);
-          events.push({
-            EventType: e.eventType,
-            TaskId: e.taskId,
-            DataId: meta.dataId,
-            TaskTime: meta.taskTime,
-            // seconds, as Tencent's callback times (trtc.io/document/67551)
-            EventTime: Math.floor((e.at ?? now) / 1000),
-            To_Account: d.userId ?? dev?.userId ?? '',
-            RegistrationID: d.registrationId,
-            PushPlatform: d.platform,
-            DeviceType: d.devicePlatform ?? dev?.platform ?? d.platform,
-            PushStage: STAGE[e.metric]!,
-            ErrCode: e.metric.startsWith('loss') ? (e.code ?? 0) : 0,
-            ErrInfo: e.metric.startsWith('loss') ? (e.reason ?? '') : '',
-          });
+          const step: DeviceStep = {
+            eventType: e.eventType,
+            // seconds, as Tencent's callback times (trtc.io/document/67551, 67552)
+            eventTime: Math.floor((e.at ?? now) / 1000),
+            toAccount: d.userId ?? dev?.userId ?? '',
+            registrationId: d.registrationId,
+            platform: d.platform,
+            devicePlatform: d.devicePlatform ?? dev?.platform ?? d.platform,
+            stage: STAGE[e.metric]!,
+            errCode: lost ? (e.code ?? 0) : 0,
+            errInfo: lost ? (e.reason ?? '') : '',
+          };
+          if (normal) offline.push(offlinePushEvent(e.taskId, step, facts));
+          else allMember.push(allMemberPushEvent(e.taskId, step, facts));
         }
       }
-      await sink.enqueue(tx, appId, 'Push.AllMemberPush', events);
+      await sink.enqueue(tx, appId, 'Push.AllMemberPush', allMember);
+      await sink.enqueue(tx, appId, 'Push.OfflinePush', offline);
     }
   }
 
@@ -177,18 +187,6 @@ export class StatsRecorder {
       for (const r of rows) out.set(r.registration_id, { userId: r.user_id, platform: platformOf(r.vendor) });
     }
     return out;
-  }
-
-  private async meta(tx: Db, appId: number, taskId: string): Promise<{ dataId: string; taskTime: number }> {
-    const key = `${appId}:${taskId}`;
-    let m = this.taskMeta.get(key);
-    if (!m) {
-      const t = await tx.selectFrom('tasks').select(['data_id', 'created_at']).where('app_id', '=', appId).where('task_id', '=', taskId).executeTakeFirst();
-      m = { dataId: t?.data_id ?? '', taskTime: t ? Math.floor(Number(t.created_at) / 1000) : 0 };
-      if (this.taskMeta.size > 10_000) this.taskMeta.clear();
-      this.taskMeta.set(key, m);
-    }
-    return m;
   }
 }
 

@@ -14,8 +14,8 @@ import { getCallback, setCallback } from './callback.js';
 import { getPushTask } from './task-info.js';
 import { getBadge, getConversationMute, setBadge, setConversationMute } from './conversations.js';
 import { getPushRecords } from './push-records.js';
-import { allMemberPushTrace } from './push-trace.js';
-import { allMemberPushLoss, allMemberPushStatistics, getPushFunnel } from './statistics.js';
+import { allMemberPushTrace, normalPushTrace } from './push-trace.js';
+import { allMemberPushLoss, allMemberPushStatistics, getPushFunnel, normalPushLoss, normalPushStatistics } from './statistics.js';
 
 /** Every `v4/timpush/{command}` Herald answers, by Tencent's command name. */
 export const adminCommands: Readonly<Record<string, AdminCommand>> = {
@@ -28,14 +28,17 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   get_sched_task: getSchedTask,
   list_sched_task: listSchedTask,
   all_member_push_trace: allMemberPushTrace,
+  all_member_push_statistics: allMemberPushStatistics,
+  all_member_push_loss: allMemberPushLoss,
+  normal_push_statistics: normalPushStatistics,
+  normal_push_loss: normalPushLoss,
+  normal_push_trace: normalPushTrace,
   // Herald's own
   chat_push: chatPushCommand,
   call_push: callPushCommand,
   cancel_call: cancelCallCommand,
   get_push_task: getPushTask,
   get_push_records: getPushRecords,
-  all_member_push_statistics: allMemberPushStatistics,
-  all_member_push_loss: allMemberPushLoss,
   get_push_funnel: getPushFunnel,
   set_push_settings: setPushSettings,
   get_push_settings: getPushSettings,

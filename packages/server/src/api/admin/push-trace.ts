@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { traceOf } from '../../stats/index.js';
-import { tasks } from '../../store/index.js';
+import { traceOf, traceOfPush } from '../../stats/index.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
+import { Family, familyTask } from './family-task.js';
 import { notFound, parseBody } from './input.js';
 
 const Id = z.string().min(1).max(128);
@@ -23,8 +23,7 @@ export const allMemberPushTrace: AdminCommand = {
   async handle(caller, body, deps) {
     const b = parseBody(Body, body);
     const taskId = (b.TaskID ?? b.TaskId)!;
-    const task = await tasks.findTask(deps.db, caller.app.sdkAppId, taskId);
-    if (!task) throw new TimError(TimCode.noSuchTask, `no push with TaskID ${taskId}`);
+    const task = await familyTask(deps, caller.app.sdkAppId, taskId, Family.allMember);
     const target = b.UserID !== undefined ? { userId: b.UserID } : { registrationId: b.RegistrationID! };
     const trace = await traceOf(deps.db, task, target);
     if (trace.length === 0) {
@@ -32,5 +31,20 @@ export const allMemberPushTrace: AdminCommand = {
       throw new TimError(e.ErrorCode, e.ErrorInfo);
     }
     return { TaskID: taskId, InstanceTrace: trace };
+  },
+};
+
+const NormalBody = z.object({ PushID: Id });
+
+/**
+ * `v4/timpush/normal_push_trace` (reference §2.7, trtc.io/zh/document/71896): the message link of a
+ * chat message or call push for every device it targeted, the same steps as all_member_push_trace.
+ */
+export const normalPushTrace: AdminCommand = {
+  adminCode: TimCode.pushNeedAdmin,
+  async handle(caller, body, deps) {
+    const b = parseBody(NormalBody, body);
+    const task = await familyTask(deps, caller.app.sdkAppId, b.PushID, Family.normal, 'PushID');
+    return { PushID: b.PushID, InstanceTrace: await traceOfPush(deps.db, task) };
   },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { familyOf } from '../../dispatch/task-id.js';
 import { shards, statCounters, tasks } from '../../store/index.js';
 import { funnelOf, funnelsBy } from '../../stats/funnel.js';
 import { EventType, PLATFORM_NAMES } from '../../stats/platforms.js';
@@ -22,7 +23,7 @@ export const getPushTask: AdminCommand = {
     const appId = caller.app.sdkAppId;
     const t = await tasks.findTask(deps.db, appId, b.TaskId);
     if (!t) throw new TimError(TimCode.noSuchTask, `no push with TaskId ${b.TaskId}`);
-    const [p, counts] = await Promise.all([shards.progress(deps.db, appId, t.task_id), statCounters.sumCounters(deps.db, { appId, family: 0, taskIds: [t.task_id] }, ['eventType', 'platform', 'code'])]);
+    const [p, counts] = await Promise.all([shards.progress(deps.db, appId, t.task_id), statCounters.sumCounters(deps.db, { appId, family: familyOf(t.task_id), taskIds: [t.task_id] }, ['eventType', 'platform', 'code'])]);
     const losses = [...new Map(counts.filter((c) => c.metric.startsWith('loss')).map((c) => [`${c.metric}:${c.code}`, c])).keys()].map((k) => {
       const of = counts.filter((c) => `${c.metric}:${c.code}` === k);
       return { code: of[0]!.code, stage: of[0]!.metric === 'loss_ready' ? 'ready_to_send' : 'post_send', reason: of[0]!.reason, count: of.reduce((n, c) => n + c.count, 0) };
