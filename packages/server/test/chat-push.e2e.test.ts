@@ -122,6 +122,27 @@ for (const db of await testDatabases()) {
       await kim.client.disconnect();
     });
 
+    test('a template fills a chat push with the sender nickname, the group name and the message text', async () => {
+      const nia = await sdkDevice(h, app, 'nia');
+      const t = await admin(h.url, app, 'set_push_template', { Name: 'group chat', Title: '{{timSenderNick}} in {{timGroupName}}', Desc: '{{timDesc}} ({{room}})' });
+      assert.equal(t.ErrorCode, 0, t.ErrorInfo);
+      await admin(h.url, app, 'chat_push', {
+        From_Account: 'olga',
+        SenderNick: 'Olga',
+        To_Account: ['nia'],
+        GroupId: 'g-9',
+        GroupName: 'Runners',
+        MsgRandom: random++,
+        MsgBody: text('see you at 6'),
+        OfflinePushInfo: { PushTemplateId: t.PushTemplateId, PushTemplateParam: { room: 'track' } },
+      });
+      await eventually(async () => nia.seen.length === 1);
+      assert.deepEqual([nia.seen[0]!.title, nia.seen[0]!.desc], ['Olga in Runners', 'see you at 6 (track)']);
+      const missing = await admin(h.url, app, 'chat_push', { From_Account: 'olga', To_Account: ['nia'], MsgRandom: random++, MsgBody: text('x'), OfflinePushInfo: { PushTemplateId: t.PushTemplateId } });
+      assert.equal(missing.ErrorCode, 90093, 'a placeholder without a value is refused');
+      await nia.client.disconnect();
+    });
+
     test('a message with no text (a custom element without Desc) goes online only; an image alone reads "[Image]"', async () => {
       const offline = await makeDevice(h.url, app, { user: 'frank' });
       const silent = await admin(h.url, app, 'chat_push', { From_Account: 'alice', To_Account: 'frank', MsgRandom: random++, MsgBody: [{ MsgType: 'TIMCustomElem', MsgContent: { Data: 'typing' } }] });

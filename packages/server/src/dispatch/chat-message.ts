@@ -59,7 +59,7 @@ export function notificationText(body: readonly MsgElement[], info: Pick<Offline
  * The OfflinePushInfo a chat message is delivered with: the title is the sender's nickname (one to
  * one) or the group's name unless the backend set one; the text as `notificationText`; the custom
  * element's Ext and Sound fill Ext and the ringtone when the backend set none; badges count (ApnsInfo
- * BadgeMode 0 is Tencent's chat default, reference §3.4). Without any text the push goes online only.
+ * BadgeMode 0 is Tencent's chat default, reference §3.4).
  */
 export function chatPushInfo(info: OfflinePushInfo, body: readonly MsgElement[], chat: ChatMeta, from: string): OfflinePushInfo {
   const custom = body.find((e) => e.MsgType === 'TIMCustomElem')?.MsgContent;
@@ -72,6 +72,10 @@ export function chatPushInfo(info: OfflinePushInfo, body: readonly MsgElement[],
   if (custom?.Sound && apns.Sound === undefined) apns.Sound = custom.Sound;
   out.ApnsInfo = apns;
   if (custom?.Sound && info.AndroidInfo?.Sound === undefined) out.AndroidInfo = { ...(info.AndroidInfo ?? {}), Sound: custom.Sound.replace(/\.[^.]*$/, '') };
-  if (desc === '' && !info.MultiLanguageContent?.length) out.PushFlag = 1;
   return out;
+}
+
+/** Tencent sends no offline push for a message without text (reference §3.1): such a push goes online only. */
+export function onlineOnlyWithoutText(info: OfflinePushInfo): OfflinePushInfo {
+  return !info.Desc && !info.MultiLanguageContent?.some((l) => l.Desc) ? { ...info, PushFlag: 1 } : info;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { callPushInfo, missedCallInfo } from '../../dispatch/call-invite.js';
-import { OfflinePushInfo, revokeTask } from '../../dispatch/index.js';
+import { applyPushTemplate, OfflinePushInfo, revokeTask } from '../../dispatch/index.js';
 import type { CallMeta, StoredMessage } from '../../dispatch/message.js';
 import { tasks } from '../../store/index.js';
 import { messageIdentity } from './chat-push.js';
@@ -48,7 +48,7 @@ export const callPushCommand: AdminCommand = {
       to,
       msgRandom: identity % 2 ** 32,
       dedupeKey: identity,
-      info: callPushInfo(b.OfflinePushInfo, call),
+      info: await applyPushTemplate(deps.db, caller.app.sdkAppId, callPushInfo(b.OfflinePushInfo, call), { timSenderNick: call.callerNick ?? call.caller }),
       call,
       dataId: b.CallId,
       expireSeconds: b.Timeout,

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { chatPushInfo, MsgBody } from '../../dispatch/chat-message.js';
+import { chatPushInfo, MsgBody, onlineOnlyWithoutText } from '../../dispatch/chat-message.js';
 import type { ChatMeta } from '../../dispatch/message.js';
-import { OfflinePushInfo } from '../../dispatch/index.js';
+import { applyPushTemplate, OfflinePushInfo } from '../../dispatch/index.js';
 import type { AdminCommand } from './context.js';
 import { TimCode, TimError } from './envelope.js';
 import { notFound, parseBody, withErrors } from './input.js';
@@ -67,7 +67,10 @@ export const chatPushCommand: AdminCommand = {
     const to = [...new Set(typeof b.To_Account === 'string' ? [b.To_Account] : b.To_Account)].filter((a) => a !== b.From_Account);
     if (to.length === 0) throw new TimError(TimCode.jsonParse, 'To_Account names no one but the sender');
     const chat = chatMetaOf(b, now);
-    const info = chatPushInfo(b.OfflinePushInfo ?? OfflinePushInfo.parse({}), b.MsgBody, chat, b.From_Account);
+    // a template sees the message's own title and text as timTitle and timDesc
+    const own = chatPushInfo(b.OfflinePushInfo ?? OfflinePushInfo.parse({}), b.MsgBody, chat, b.From_Account);
+    const reserved = { timSenderNick: chat.senderNick ?? b.From_Account, ...(chat.groupName !== undefined ? { timGroupName: chat.groupName } : {}) };
+    const info = onlineOnlyWithoutText(await applyPushTemplate(deps.db, appId, own, reserved));
     const result = await deps.push.submit(appId, {
       kind: 'chat',
       from: b.From_Account,
