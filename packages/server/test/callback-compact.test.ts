@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { packEvents, unpackBody } from '../src/callbacks/index.js';
+import { packEvents, packGroups, unpackBody } from '../src/callbacks/index.js';
 
 const event = (i: number, stage: number) => ({ CallbackCommand: 'Push.AllMemberPush', EventType: 1, TaskId: 't1', DataId: '', TaskTime: 1764152400, EventTime: 1764152401, To_Account: `user-${i}`, RegistrationID: `r_${i}`, PushPlatform: 2, DeviceType: 2, PushStage: stage, ErrCode: stage === 1 ? 0 : 410, ErrInfo: stage === 1 ? '' : 'gone' });
 
@@ -21,4 +21,30 @@ test('one event, and events that share nothing, come back the same', () => {
 test('a row stored whole (Tencent body) is posted as it is', () => {
   const whole = JSON.stringify({ Events: [event(3, 1)] });
   assert.equal(unpackBody(whole), whole);
+});
+
+test('events given as groups are packed into requests of at most 100, exactly as the events themselves', () => {
+  const order = Object.keys(event(0, 1));
+  const columns = ['To_Account', 'RegistrationID', 'PushPlatform', 'DeviceType'];
+  // three steps of one push: 150 sent, 30 reached, 40 lost with a code; the second and third share a request
+  const steps = [
+    { n: 150, stage: 1, first: 0 },
+    { n: 30, stage: 2, first: 150 },
+    { n: 40, stage: 2, first: 180 },
+  ];
+  const naive = steps.flatMap((s) => Array.from({ length: s.n }, (_, i) => ({ ...event(s.first + i, s.stage), ...(s.first === 180 ? { ErrCode: 410, ErrInfo: 'gone' } : { ErrCode: 0, ErrInfo: '' }) })));
+  const groups = steps.map((s) => {
+    const sample = naive[s.first]!;
+    const shared = Object.fromEntries(Object.entries(sample).filter(([k]) => !columns.includes(k)));
+    return { order, shared, columns, rows: naive.slice(s.first, s.first + s.n).map((e) => columns.map((c) => e[c as keyof typeof e])) };
+  });
+  const requests = packGroups(groups, 100);
+  assert.deepEqual(
+    requests.map((r) => r.count),
+    [100, 100, 20],
+  );
+  const posted = requests.flatMap((r) => (JSON.parse(unpackBody(r.body)) as { Events: unknown[] }).Events);
+  assert.deepEqual(posted, naive);
+  assert.equal(unpackBody(requests[0]!.body), JSON.stringify({ Events: naive.slice(0, 100) }), 'fields in their order');
+  assert.deepEqual(packGroups([], 100), []);
 });

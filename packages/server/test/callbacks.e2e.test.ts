@@ -114,7 +114,8 @@ for (const db of await testDatabases()) {
     const enqueue = (app: App, list: object[]) => h.herald.store.db.transaction().execute((tx) => h.herald.callbacks.enqueue(tx, app.sdkAppId, 'Push.AllMemberPush', list));
 
     before(async () => {
-      h = await startTestHerald(db, { HERALD_CALLBACK_TIMEOUT_SECONDS: '0.3' }, { callbacks: { backoff: { firstMs: 100, maxMs: 400 }, pollMs: 50 } });
+      // posted at once: holding events while others are stored has tests of its own, at the end
+      h = await startTestHerald(db, { HERALD_CALLBACK_TIMEOUT_SECONDS: '0.3' }, { callbacks: { backoff: { firstMs: 100, maxMs: 400 }, pollMs: 50, deferWhileBusyMs: 0 } });
     });
     after(async () => {
       await h.stop();
@@ -356,42 +357,39 @@ for (const db of await testDatabases()) {
       assert.deepEqual(ids(e.delivered()), ids(list));
     });
 
-    /** Stores a row of 10 events every 20 ms for `ms`, as a push being delivered does; returns when it stopped. */
-    const produce = async (app: App, ms: number, tag: string): Promise<number> => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        await enqueue(app, events(10, tag));
-        await sleep(20);
-      }
-      return Date.now();
-    };
-
-    test('delivery first: while events keep being stored the young rows wait, and they go once the push is out', async () => {
-      const e = await endpoint();
-      const app = await appWithCallback('busy', e);
-      const stopped = await produce(app, 1500, 'busy');
-      const early = e.received.filter((r) => r.at < stopped).length;
-      const stored = Number((await outbox().select((eb) => eb.fn.countAll().as('n')).where('app_id', '=', app.sdkAppId).executeTakeFirstOrThrow()).n) + e.received.length;
-      assert.ok(early <= stored / 4, `${early} of ${stored} requests were posted while events were still being stored`);
-      await eventually(async () => e.delivered().length === stored * 10);
-    });
-
-    test('under production that never pauses, a row goes once it is older than the hold', async () => {
-      const busy = await startTestHerald(db, {}, { callbacks: { deferWhileBusyMs: 300, pollMs: 50 } });
+    /** A server whose sender holds events while others are being stored; rows of 10 events stored every 20 ms for `ms`, as a push being delivered stores them. */
+    async function producing(hold: number | undefined, ms: number, check: (e: Endpoint, stopped: number, stored: () => Promise<number>) => Promise<void>): Promise<void> {
+      const busy = await startTestHerald(db, {}, { callbacks: { pollMs: 50, ...(hold === undefined ? {} : { deferWhileBusyMs: hold }) } });
       try {
         const e = await endpoint();
-        const app = await busy.createApp('steady');
+        const app = await busy.createApp('busy');
         await admin(busy.url, app, 'set_callback', { Url: e.url });
-        const enqueueThere = (list: object[]) => busy.herald.store.db.transaction().execute((tx) => busy.herald.callbacks.enqueue(tx, app.sdkAppId, 'Push.AllMemberPush', list));
-        const end = Date.now() + 1500;
+        const end = Date.now() + ms;
         while (Date.now() < end) {
-          await enqueueThere(events(10, 'steady'));
+          await busy.herald.store.db.transaction().execute((tx) => busy.herald.callbacks.enqueue(tx, app.sdkAppId, 'Push.AllMemberPush', events(10, 'busy')));
           await sleep(20);
         }
-        assert.ok(e.received.length > 0, 'rows older than the hold were posted while production went on');
+        const stopped = Date.now();
+        const waiting = async () => Number((await busy.herald.store.db.selectFrom('callback_outbox').select((eb) => eb.fn.countAll().as('n')).where('app_id', '=', app.sdkAppId).executeTakeFirstOrThrow()).n);
+        await check(e, stopped, async () => (await waiting()) + e.received.length);
       } finally {
         await busy.stop();
       }
+    }
+
+    test('delivery first: while events keep being stored the young rows wait, and they go once the push is out', async () => {
+      await producing(undefined, 1500, async (e, stopped, stored) => {
+        const early = e.received.filter((r) => r.at < stopped).length;
+        const total = await stored();
+        assert.ok(early <= total / 4, `${early} of ${total} requests were posted while events were still being stored`);
+        await eventually(async () => e.delivered().length === total * 10);
+      });
+    });
+
+    test('under production that never pauses, a row goes once it is older than the hold', async () => {
+      await producing(300, 1500, async (e) => {
+        assert.ok(e.received.length > 0, 'rows older than the hold were posted while production went on');
+      });
     });
   });
 }

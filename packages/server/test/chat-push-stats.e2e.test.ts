@@ -132,5 +132,39 @@ for (const db of await testDatabases()) {
         assert.ok(CallbackEndpoint.signedWith(g.query, TOKEN), 'signed with the app token');
       }
     });
+
+    test('a call cancelled before it is answered: its message link, counters and Push.OfflinePush events, apart from the chat messages', async () => {
+      const client = new HeraldClient({ server: h.url, sdkAppId: app.sdkAppId, appKey: app.appKey, storage: new MemoryStorage(), device: { platform: 'node' } });
+      clients.push(client);
+      const rung: string[] = [];
+      const stopped: string[] = [];
+      client.on('call', (c) => void rung.push(c.id));
+      client.on('callCancelled', (c) => void stopped.push(c.id));
+      const { registrationId: heidi } = await client.registerPush();
+      await client.bindUser('heidi');
+      await client.connect();
+      const before = sink.events().length;
+      const r = await call('call_push', { From_Account: 'ivan', To_Account: 'heidi', CallId: 'call-stats-1', MediaType: 'audio', Timeout: 20 });
+      await eventually(async () => rung.includes(r.PushID));
+      await eventually(() => h.herald.store.db.selectFrom('inbox').select('task_id').where('task_id', '=', r.PushID).where('acked_at', 'is not', null).executeTakeFirst());
+      await call('cancel_call', { CallId: 'call-stats-1' });
+      await eventually(async () => stopped.includes(r.PushID));
+      await h.herald.flush();
+
+      const trace = await call('normal_push_trace', { PushID: r.PushID });
+      assert.deepEqual(trace.InstanceTrace.map((t: any) => t.InstanceId), [heidi]);
+      assert.deepEqual(trace.InstanceTrace[0].Steps.map((x: any) => x.Step).slice(0, 5), ['accepted', 'targeted', 'routed', 'sent', 'reached']);
+      const task = await call('get_push_task', { TaskId: r.PushID });
+      assert.deepEqual([task.Task.Type, task.Task.Funnel.Sendable, task.Task.Funnel.Sent, task.Task.Funnel.Reached], ['call', 1, 1, 1]);
+      const stats = await call('normal_push_statistics', window());
+      assert.deepEqual([stats.TotalCount, stats.SentCount, stats.DeliveredCount], [9, 3, 3], 'the call counts with the chat messages');
+
+      await eventually(async () => sink.events().length >= before + 2);
+      const ofCall = sink.events().filter((e) => e.PushID === r.PushID);
+      assert.deepEqual(ofCall.map((e) => [e.CallbackCommand, e.EventType, e.From_Account, e.To_Account, e.PushStage]).sort(), [
+        ['Push.OfflinePush', 1, 'ivan', 'heidi', 1],
+        ['Push.OfflinePush', 1, 'ivan', 'heidi', 2],
+      ]);
+    });
   });
 }

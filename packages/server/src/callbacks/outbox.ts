@@ -4,7 +4,7 @@ import { callbackOutbox, type Database } from '../store/index.js';
 import { chunks } from '../util/chunks.js';
 import { MAX_EVENTS_PER_REQUEST, type CallbackCommand } from './events.js';
 import { isActive, type CallbackSettings } from './settings.js';
-import { packEvents } from './compact.js';
+import { packEvents, packGroups, type EventGroup } from './compact.js';
 
 export interface CallbackStatus extends callbackOutbox.OutboxCounts {
   lastError?: string;
@@ -53,6 +53,21 @@ export class CallbackOutbox {
       created_at: now,
     }));
     await callbackOutbox.insertRows(tx, rows);
+    this.notify(appId);
+  }
+
+  /**
+   * Stores events given as groups (compact.ts): the same rows as `enqueue` writes, built without an
+   * object per event. Each group's `shared` holds its CallbackCommand too.
+   */
+  async enqueueGroups(tx: Transaction<Database> | Kysely<Database>, appId: number, command: CallbackCommand, groups: readonly EventGroup[]): Promise<void> {
+    const requests = packGroups(groups, MAX_EVENTS_PER_REQUEST);
+    if (requests.length === 0) return;
+    const now = Date.now();
+    await callbackOutbox.insertRows(
+      tx,
+      requests.map((r) => ({ id: this.nextId(now), app_id: appId, command, body: r.body, event_count: r.count, created_at: now })),
+    );
     this.notify(appId);
   }
 

@@ -40,8 +40,11 @@ export interface CallbackSenderOptions {
   deferWhileBusyMs?: number;
 }
 
-/** Events stored within this long mean a push is being delivered now. */
-const BUSY_MS = 250;
+/**
+ * Events stored within this long mean a push is being delivered now: longer than the statistics
+ * recorder's flush interval (500 ms), which stores a delivering push's events in bursts.
+ */
+const BUSY_MS = 1200;
 
 /**
  * The delivery loop: takes due rows of each app under a lease, posts them signed and paced, and

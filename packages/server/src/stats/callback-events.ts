@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { EventGroup } from '../callbacks/compact.js';
 import type { AllMemberPushEvent, OfflinePushEvent } from '../callbacks/events.js';
 import type { CallMeta, ChatMeta, StoredMessage } from '../dispatch/message.js';
 import type { Database } from '../store/index.js';
@@ -17,19 +18,18 @@ export interface TaskFacts {
   call?: CallMeta;
 }
 
-/** One step of one device, as every callback command tells it. */
-export interface DeviceStep {
+/** One step of a push for a group of devices, as every callback command tells it. */
+export interface GroupStep {
   eventType: EventType;
   /** Unix seconds. */
   eventTime: number;
-  toAccount: string;
-  registrationId: string;
-  platform: number;
-  devicePlatform: number;
   stage: 1 | 2 | 3;
   errCode: number;
   errInfo: string;
 }
+
+/** One device of a step: its UserID ('' when none), RegistrationID, the step's platform and the device's vendor platform. */
+export type StepDevice = readonly [toAccount: string, registrationId: string, platform: number, devicePlatform: number];
 
 /** The message a chat or call task stored; undefined when the row holds none that parses. */
 function storedMessage(json: string): StoredMessage | undefined {
@@ -62,47 +62,88 @@ export class TaskFactsCache {
   }
 }
 
-/** A step of an all-users, tag, single or batch push (reference §5.1, trtc.io/document/67551). */
-export function allMemberPushEvent(taskId: string, s: DeviceStep, t: TaskFacts): AllMemberPushEvent {
+const ALL_MEMBER_ORDER = [
+  'CallbackCommand',
+  'EventType',
+  'TaskId',
+  'DataId',
+  'TaskTime',
+  'EventTime',
+  'To_Account',
+  'RegistrationID',
+  'PushPlatform',
+  'DeviceType',
+  'PushStage',
+  'ErrCode',
+  'ErrInfo',
+] as const satisfies readonly ('CallbackCommand' | keyof AllMemberPushEvent)[];
+
+/** A step of an all-users, tag, single or batch push for these devices (reference §5.1, trtc.io/document/67551). */
+export function allMemberPushGroup(taskId: string, s: GroupStep, t: TaskFacts, devices: readonly StepDevice[]): EventGroup {
   return {
-    EventType: s.eventType,
-    TaskId: taskId,
-    DataId: t.dataId,
-    TaskTime: t.taskTime,
-    EventTime: s.eventTime,
-    To_Account: s.toAccount,
-    RegistrationID: s.registrationId,
-    PushPlatform: s.platform,
-    DeviceType: s.devicePlatform,
-    PushStage: s.stage,
-    ErrCode: s.errCode,
-    ErrInfo: s.errInfo,
+    order: ALL_MEMBER_ORDER,
+    shared: {
+      CallbackCommand: 'Push.AllMemberPush',
+      EventType: s.eventType,
+      TaskId: taskId,
+      DataId: t.dataId,
+      TaskTime: t.taskTime,
+      EventTime: s.eventTime,
+      PushStage: s.stage,
+      ErrCode: s.errCode,
+      ErrInfo: s.errInfo,
+    } satisfies Omit<AllMemberPushEvent, 'To_Account' | 'RegistrationID' | 'PushPlatform' | 'DeviceType'> & { CallbackCommand: string },
+    columns: ['To_Account', 'RegistrationID', 'PushPlatform', 'DeviceType'],
+    rows: devices,
   };
 }
 
+const OFFLINE_PUSH_ORDER = [
+  'CallbackCommand',
+  'EventType',
+  'EventTime',
+  'From_Account',
+  'To_Account',
+  'RegistrationID',
+  'PushPlatform',
+  'PushStage',
+  'MsgKey',
+  'GroupID',
+  'MsgSeq',
+  'MsgRandom',
+  'MsgTime',
+  'PushID',
+  'ErrCode',
+  'ErrInfo',
+] as const satisfies readonly ('CallbackCommand' | keyof OfflinePushEvent)[];
+
 /**
- * A step of a chat message or call push (reference §5.2, trtc.io/document/67552): EventType 1 for
- * a one-to-one message, 2 for a group message; a call invitation goes to one person, so 1, with
- * the task's MsgRandom and acceptance time standing for the message's.
+ * A step of a chat message or call push for these devices (reference §5.2, trtc.io/document/67552):
+ * EventType 1 for a one-to-one message, 2 for a group message; a call invitation goes to one
+ * person, so 1, with the task's MsgRandom and acceptance time standing for the message's.
  */
-export function offlinePushEvent(pushId: string, s: DeviceStep, t: TaskFacts): OfflinePushEvent {
+export function offlinePushGroup(pushId: string, s: GroupStep, t: TaskFacts, devices: readonly StepDevice[]): EventGroup {
   const chat = t.chat;
   const group = chat?.type === 'group';
   return {
-    EventType: group ? 2 : 1,
-    EventTime: s.eventTime,
-    From_Account: t.from,
-    To_Account: s.toAccount,
-    RegistrationID: s.registrationId,
-    PushPlatform: s.platform,
-    PushStage: s.stage,
-    MsgKey: chat && !group ? (chat.msgKey ?? '') : '',
-    GroupID: group ? chat.id : '',
-    MsgSeq: chat?.msgSeq ?? 0,
-    MsgRandom: chat?.msgRandom ?? t.msgRandom,
-    MsgTime: chat?.msgTime ?? t.taskTime,
-    PushID: pushId,
-    ErrCode: s.errCode,
-    ErrInfo: s.errInfo,
+    order: OFFLINE_PUSH_ORDER,
+    shared: {
+      CallbackCommand: 'Push.OfflinePush',
+      EventType: group ? 2 : 1,
+      EventTime: s.eventTime,
+      From_Account: t.from,
+      PushStage: s.stage,
+      MsgKey: chat && !group ? (chat.msgKey ?? '') : '',
+      GroupID: group ? chat.id : '',
+      MsgSeq: chat?.msgSeq ?? 0,
+      MsgRandom: chat?.msgRandom ?? t.msgRandom,
+      MsgTime: chat?.msgTime ?? t.taskTime,
+      PushID: pushId,
+      ErrCode: s.errCode,
+      ErrInfo: s.errInfo,
+    } satisfies Omit<OfflinePushEvent, 'To_Account' | 'RegistrationID' | 'PushPlatform'> & { CallbackCommand: string },
+    columns: ['To_Account', 'RegistrationID', 'PushPlatform'],
+    // the device's vendor platform is not a field of this event
+    rows: devices.map((d) => [d[0], d[1], d[2]]),
   };
 }

@@ -6,8 +6,9 @@ import { Batcher } from '../util/batcher.js';
 import { chunks } from '../util/chunks.js';
 import { platformOf, EventType } from './platforms.js';
 import { familyOf } from '../dispatch/task-id.js';
-import type { AllMemberPushEvent, CallbackCommand, OfflinePushEvent } from '../callbacks/events.js';
-import { allMemberPushEvent, offlinePushEvent, TaskFactsCache, type DeviceStep } from './callback-events.js';
+import type { CallbackCommand } from '../callbacks/events.js';
+import type { EventGroup } from '../callbacks/compact.js';
+import { allMemberPushGroup, offlinePushGroup, TaskFactsCache, type GroupStep, type StepDevice } from './callback-events.js';
 
 type Db = Transaction<Database> | Kysely<Database>;
 
@@ -51,7 +52,7 @@ export interface StatEntry {
 /** Where per-device events go for the app's backend (callbacks/): asked and written inside the recorder's transaction. */
 export interface CallbackSink {
   wants(appId: number, via: Db): Promise<boolean>;
-  enqueue(db: Db, appId: number, command: CallbackCommand, events: readonly object[]): Promise<void>;
+  enqueueGroups(db: Db, appId: number, command: CallbackCommand, groups: readonly EventGroup[]): Promise<void>;
 }
 
 export interface RecorderOptions {
@@ -148,33 +149,30 @@ export class StatsRecorder {
     for (const [appId, list] of byApp) {
       if (!(await sink.wants(appId, tx))) continue;
       const devices = await this.deviceInfo(tx, appId, list);
-      // chat and call pushes are told as Tencent tells chat message pushes, the rest as AllMemberPush
-      const allMember: AllMemberPushEvent[] = [];
-      const offline: OfflinePushEvent[] = [];
+      // chat and call pushes are told as Tencent tells chat message pushes, the rest as AllMemberPush;
+      // each entry is one group of events (callbacks/compact.ts), with no object per device
+      const allMember: EventGroup[] = [];
+      const offline: EventGroup[] = [];
       for (const e of list) {
         const facts = await this.tasks.get(tx, appId, e.taskId);
-        const normal = familyOfEntry(e) === 1;
         const lost = e.metric.startsWith('loss');
-        for (const d of e.devices!) {
+        const step: GroupStep = {
+          eventType: e.eventType,
+          // seconds, as Tencent's callback times (trtc.io/document/67551, 67552)
+          eventTime: Math.floor((e.at ?? now) / 1000),
+          stage: STAGE[e.metric]!,
+          errCode: lost ? (e.code ?? 0) : 0,
+          errInfo: lost ? (e.reason ?? '') : '',
+        };
+        const rows = e.devices!.map((d): StepDevice => {
           const dev = d.userId !== undefined && d.devicePlatform !== undefined ? undefined : devices.get(d.registrationId);
-          const step: DeviceStep = {
-            eventType: e.eventType,
-            // seconds, as Tencent's callback times (trtc.io/document/67551, 67552)
-            eventTime: Math.floor((e.at ?? now) / 1000),
-            toAccount: d.userId ?? dev?.userId ?? '',
-            registrationId: d.registrationId,
-            platform: d.platform,
-            devicePlatform: d.devicePlatform ?? dev?.platform ?? d.platform,
-            stage: STAGE[e.metric]!,
-            errCode: lost ? (e.code ?? 0) : 0,
-            errInfo: lost ? (e.reason ?? '') : '',
-          };
-          if (normal) offline.push(offlinePushEvent(e.taskId, step, facts));
-          else allMember.push(allMemberPushEvent(e.taskId, step, facts));
-        }
+          return [d.userId ?? dev?.userId ?? '', d.registrationId, d.platform, d.devicePlatform ?? dev?.platform ?? d.platform];
+        });
+        if (familyOfEntry(e) === 1) offline.push(offlinePushGroup(e.taskId, step, facts, rows));
+        else allMember.push(allMemberPushGroup(e.taskId, step, facts, rows));
       }
-      await sink.enqueue(tx, appId, 'Push.AllMemberPush', allMember);
-      await sink.enqueue(tx, appId, 'Push.OfflinePush', offline);
+      await sink.enqueueGroups(tx, appId, 'Push.AllMemberPush', allMember);
+      await sink.enqueueGroups(tx, appId, 'Push.OfflinePush', offline);
     }
   }
 
