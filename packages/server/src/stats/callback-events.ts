@@ -28,13 +28,8 @@ export interface GroupStep {
   errInfo: string;
 }
 
-/** The devices of a step, a column each: UserIDs ('' when none), RegistrationIDs, the step's platforms and the devices' vendor platforms. */
-export interface StepDevices {
-  toAccount: readonly string[];
-  registrationId: readonly string[];
-  platform: readonly number[];
-  devicePlatform: readonly number[];
-}
+/** One device of a step: its UserID ('' when none), RegistrationID, the step's platform and the device's vendor platform. */
+export type StepDevice = readonly [toAccount: string, registrationId: string, platform: number, devicePlatform: number];
 
 /** The message a chat or call task stored; undefined when the row holds none that parses. */
 function storedMessage(json: string): StoredMessage | undefined {
@@ -84,7 +79,7 @@ const ALL_MEMBER_ORDER = [
 ] as const satisfies readonly ('CallbackCommand' | keyof AllMemberPushEvent)[];
 
 /** A step of an all-users, tag, single or batch push for these devices (reference §5.1, trtc.io/document/67551). */
-export function allMemberPushGroup(taskId: string, s: GroupStep, t: TaskFacts, d: StepDevices): EventGroup {
+export function allMemberPushGroup(taskId: string, s: GroupStep, t: TaskFacts, devices: readonly StepDevice[]): EventGroup {
   return {
     order: ALL_MEMBER_ORDER,
     shared: {
@@ -99,7 +94,7 @@ export function allMemberPushGroup(taskId: string, s: GroupStep, t: TaskFacts, d
       ErrInfo: s.errInfo,
     } satisfies Omit<AllMemberPushEvent, 'To_Account' | 'RegistrationID' | 'PushPlatform' | 'DeviceType'> & { CallbackCommand: string },
     columns: ['To_Account', 'RegistrationID', 'PushPlatform', 'DeviceType'],
-    values: [d.toAccount, d.registrationId, d.platform, d.devicePlatform],
+    rows: devices,
   };
 }
 
@@ -127,7 +122,7 @@ const OFFLINE_PUSH_ORDER = [
  * EventType 1 for a one-to-one message, 2 for a group message; a call invitation goes to one
  * person, so 1, with the task's MsgRandom and acceptance time standing for the message's.
  */
-export function offlinePushGroup(pushId: string, s: GroupStep, t: TaskFacts, d: StepDevices): EventGroup {
+export function offlinePushGroup(pushId: string, s: GroupStep, t: TaskFacts, devices: readonly StepDevice[]): EventGroup {
   const chat = t.chat;
   const group = chat?.type === 'group';
   return {
@@ -147,8 +142,8 @@ export function offlinePushGroup(pushId: string, s: GroupStep, t: TaskFacts, d: 
       ErrCode: s.errCode,
       ErrInfo: s.errInfo,
     } satisfies Omit<OfflinePushEvent, 'To_Account' | 'RegistrationID' | 'PushPlatform'> & { CallbackCommand: string },
-    // the device's vendor platform is not a field of this event
     columns: ['To_Account', 'RegistrationID', 'PushPlatform'],
-    values: [d.toAccount, d.registrationId, d.platform],
+    // the device's vendor platform is not a field of this event
+    rows: devices.map((d) => [d[0], d[1], d[2]]),
   };
 }

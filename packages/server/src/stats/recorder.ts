@@ -8,7 +8,7 @@ import { platformOf, EventType } from './platforms.js';
 import { familyOf } from '../dispatch/task-id.js';
 import type { CallbackCommand } from '../callbacks/events.js';
 import type { EventGroup } from '../callbacks/compact.js';
-import { allMemberPushGroup, offlinePushGroup, TaskFactsCache, type GroupStep, type StepDevices } from './callback-events.js';
+import { allMemberPushGroup, offlinePushGroup, TaskFactsCache, type GroupStep, type StepDevice } from './callback-events.js';
 
 type Db = Transaction<Database> | Kysely<Database>;
 
@@ -150,7 +150,7 @@ export class StatsRecorder {
       if (!(await sink.wants(appId, tx))) continue;
       const devices = await this.deviceInfo(tx, appId, list);
       // chat and call pushes are told as Tencent tells chat message pushes, the rest as AllMemberPush;
-      // each entry is one group of events (callbacks/compact.ts), in columns: no object per device
+      // each entry is one group of events (callbacks/compact.ts), with no object per device
       const allMember: EventGroup[] = [];
       const offline: EventGroup[] = [];
       for (const e of list) {
@@ -164,15 +164,10 @@ export class StatsRecorder {
           errCode: lost ? (e.code ?? 0) : 0,
           errInfo: lost ? (e.reason ?? '') : '',
         };
-        const [toAccount, registrationId, platform, devicePlatform]: [string[], string[], number[], number[]] = [[], [], [], []];
-        for (const d of e.devices!) {
+        const rows = e.devices!.map((d): StepDevice => {
           const dev = d.userId !== undefined && d.devicePlatform !== undefined ? undefined : devices.get(d.registrationId);
-          toAccount.push(d.userId ?? dev?.userId ?? '');
-          registrationId.push(d.registrationId);
-          platform.push(d.platform);
-          devicePlatform.push(d.devicePlatform ?? dev?.platform ?? d.platform);
-        }
-        const rows: StepDevices = { toAccount, registrationId, platform, devicePlatform };
+          return [d.userId ?? dev?.userId ?? '', d.registrationId, d.platform, d.devicePlatform ?? dev?.platform ?? d.platform];
+        });
         if (familyOfEntry(e) === 1) offline.push(offlinePushGroup(e.taskId, step, facts, rows));
         else allMember.push(allMemberPushGroup(e.taskId, step, facts, rows));
       }
