@@ -88,7 +88,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   // The outbox is written in the statistics recorder's transactions; the sender, made below once
   // this process's lease owner exists, posts it.
   const callbackSettings = new CallbackSettings(db);
-  const callbacks = new CallbackOutbox(db, callbackSettings, (appId) => callbackSender.wake(appId));
+  const callbacks = new CallbackOutbox(db, callbackSettings, (appId, events) => callbackSender.wake(appId, events));
   const stats = new StatsRecorder(db, { enabled: config.statistics, traceLimitPerTask: config.traceLimit, callbacks, onError: (err) => onError(err, 'statistics write') });
   const receipts = new Receipts(db, stats, (err) => onError(err, 'receipt write'));
   const lastSeen = new LastSeen(db, (err) => onError(err, 'last-seen write'));

@@ -24,8 +24,8 @@ export async function callbackStatus(db: Kysely<Database>, appId: number): Promi
 export class CallbackOutbox {
   private seq = 0;
 
-  /** `notify` tells the sender an app has new rows or a new config. */
-  constructor(private db: Kysely<Database>, private settings: CallbackSettings, private notify: (appId: number) => void = () => {}) {}
+  /** `notify` tells the sender an app has new rows (holding `events` events) or a new config. */
+  constructor(private db: Kysely<Database>, private settings: CallbackSettings, private notify: (appId: number, events?: number) => void = () => {}) {}
 
   /**
    * Whether the app has a callback URL set and on: cached a few seconds, so the hot path may ask
@@ -53,7 +53,7 @@ export class CallbackOutbox {
       created_at: now,
     }));
     await callbackOutbox.insertRows(tx, rows);
-    this.notify(appId);
+    this.notify(appId, events.length);
   }
 
   /**
@@ -68,7 +68,7 @@ export class CallbackOutbox {
       tx,
       requests.map((r) => ({ id: this.nextId(now), app_id: appId, command, body: r.body, event_count: r.count, created_at: now })),
     );
-    this.notify(appId);
+    this.notify(appId, requests.reduce((n, r) => n + r.count, 0));
   }
 
   /** The app's callback config changed (set_callback): read it again, now. */

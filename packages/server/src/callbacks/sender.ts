@@ -33,15 +33,17 @@ export interface CallbackSenderOptions {
   /** How long a claimed row is this process's (default 60 s): longer than any wait plus the timeout. */
   leaseMs?: number;
   /**
-   * While this process is producing events (a push being delivered), rows younger than this wait
-   * (default 30 s; 0: never): delivery comes first, and a large push is not slowed by posting its
-   * own events as it goes. Under load that never stops, rows go once this old.
+   * While this process is producing events fast (a large push being delivered), rows younger than
+   * this wait (default 30 s; 0: never): delivery comes first, and a large push is not slowed by
+   * posting its own events as it goes. Under load that never stops, rows go once this old.
    */
   deferWhileBusyMs?: number;
+  /** Events stored per second from which the process counts as busy (default 10,000): a trickle of small pushes is posted at once. */
+  busyEventsPerSecond?: number;
 }
 
 /**
- * Events stored within this long mean a push is being delivered now: longer than the statistics
+ * Busy means events were stored within this long at the busy rate: longer than the statistics
  * recorder's flush interval (500 ms), which stores a delivering push's events in bursts.
  */
 const BUSY_MS = 1200;
@@ -61,8 +63,10 @@ export class CallbackSender {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private nextLook = 0;
-  /** When this process last stored events. */
+  /** When this process last stored events at the busy rate. */
   private producedAt = 0;
+  /** Events stored in the current second, and when it began. */
+  private produced = { since: 0, events: 0 };
   /** Rows are held back until then (deferWhileBusyMs). */
   private deferUntil = 0;
   private closing = false;
@@ -83,6 +87,7 @@ export class CallbackSender {
       pollMs: 1000,
       leaseMs: 60_000,
       deferWhileBusyMs: 30_000,
+      busyEventsPerSecond: 10_000,
       ...opts,
     };
     this.stopped = new Promise((resolve) => this.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -93,11 +98,11 @@ export class CallbackSender {
     this.schedule(0);
   }
 
-  /** New rows or a new config for `appId` (or anything, without one): look soon. */
-  wake(appId?: number): void {
+  /** New rows (of `events` events) or a new config for `appId` (or anything, without one): look soon. */
+  wake(appId?: number, events = 0): void {
     if (this.closing) return;
+    if (events > 0) this.count(events, Date.now());
     if (appId !== undefined) {
-      this.producedAt = Date.now();
       const lane = this.lane(appId);
       lane.due = Math.min(lane.due, Date.now());
       lane.pausedUntil = 0;
@@ -117,6 +122,17 @@ export class CallbackSender {
     // delivered rows go before the rest are given back, or they would be posted again
     await this.delivered.flush();
     await callbackOutbox.release(this.o.db, this.o.owner).catch((err: unknown) => this.o.onError(err, 'callback lease release'));
+  }
+
+  /** Counts stored events per second; at the busy rate, the process is busy for BUSY_MS more. */
+  private count(events: number, now: number): void {
+    const p = this.produced;
+    if (now - p.since >= 1000) {
+      p.since = now;
+      p.events = 0;
+    }
+    p.events += events;
+    if (p.events >= this.o.busyEventsPerSecond) this.producedAt = now;
   }
 
   private lane(appId: number): Lane {
