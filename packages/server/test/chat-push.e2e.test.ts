@@ -122,6 +122,18 @@ for (const db of await testDatabases()) {
       await kim.client.disconnect();
     });
 
+    test('chat pushes arriving together: each counts the badge one up, and a muted conversation among them is dropped', async () => {
+      const pat = await sdkDevice(h, app, 'pat');
+      await pat.client.muteConversation('c2c', 'quinn');
+      const senders = ['rita', 'sam', 'quinn', 'tess'];
+      const sent = await Promise.all(senders.map((from) => admin(h.url, app, 'chat_push', { From_Account: from, To_Account: 'pat', MsgRandom: random++, MsgBody: text(`from ${from}`) })));
+      await eventually(async () => pat.seen.length === 3);
+      assert.deepEqual(pat.seen.map((m) => m.badge).sort(), [1, 2, 3]);
+      assert.deepEqual(pat.seen.map((m) => m.from).sort(), ['rita', 'sam', 'tess']);
+      assert.deepEqual((await lossRows(h, sent[2]!.PushID)).map((l) => l.code), [-11]);
+      await pat.client.disconnect();
+    });
+
     test('a template fills a chat push with the sender nickname, the group name and the message text', async () => {
       const nia = await sdkDevice(h, app, 'nia');
       const t = await admin(h.url, app, 'set_push_template', { Name: 'group chat', Title: '{{timSenderNick}} in {{timGroupName}}', Desc: '{{timDesc}} ({{room}})' });
@@ -181,6 +193,15 @@ for (const db of await testDatabases()) {
       assert.equal((await admin(h.url, app, 'cancel_call', { CallId: 'call-1' })).ErrorCode, 90050);
       assert.equal((await admin(h.url, app, 'cancel_call', { CallId: 'no-such-call' })).ErrorCode, 90049);
       await callee.client.disconnect();
+    });
+
+    test('push records: chat and call pushes listed by their type', async () => {
+      const chats = await admin(h.url, app, 'get_push_records', { Type: 'chat', Limit: 100 });
+      assert.ok(chats.Records.length > 0);
+      assert.ok(chats.Records.every((r: any) => r.Type === 'chat' && r.TaskId.startsWith('chat_')));
+      const calls = await admin(h.url, app, 'get_push_records', { Type: ['call'], Limit: 100 });
+      assert.ok(calls.Records.length > 0);
+      assert.ok(calls.Records.every((r: any) => r.Type === 'call' && r.TaskId.startsWith('call_')));
     });
 
     test('a call to an offline callee is gone once cancelled: connecting later brings nothing', async () => {

@@ -13,17 +13,10 @@ interface Packed {
   v: readonly (readonly unknown[])[];
 }
 
+/** One request body from whole events (at least one): each event a group of its own, so the fields they share are found as for groups. */
 export function packEvents(events: readonly Record<string, unknown>[]): string {
   const order = Object.keys(events[0] ?? {});
-  const shared: Record<string, unknown> = {};
-  const varying: string[] = [];
-  for (const k of order) {
-    const first = events[0]![k];
-    if (events.every((e) => e[k] === first)) shared[k] = first;
-    else varying.push(k);
-  }
-  const packed: Packed = { o: order, c: shared, v: events.map((e) => varying.map((k) => e[k])) };
-  return JSON.stringify(packed);
+  return packSegments(events.map((e) => ({ group: { order, shared: e, columns: [], rows: [[]] }, from: 0, to: 1 })));
 }
 
 /** The request body `{"Events":[…]}` of a stored row (rows stored whole are returned as they are). */

@@ -36,10 +36,10 @@ export interface BatchPushRequest {
  * hours), and the unread badges chat pushes count up.
  */
 export interface ChatRecipients {
-  /** Users not to notify, each with the loss reason their devices are counted under. */
-  drop(appId: number, chat: ChatMeta, users: readonly string[], now: number): Promise<Map<string, LossRule>>;
-  /** Adds one to each user's unread count, in the push's transaction; returns the new counts. */
-  countUnread(tx: Transaction<Database>, appId: number, users: readonly string[], now: number): Promise<Map<string, number>>;
+  /** For each chat push of one flush, the users not to notify, each with the loss reason their devices are counted under. */
+  drop(appId: number, asks: readonly { chat: ChatMeta; users: readonly string[] }[], now: number): Promise<Map<string, LossRule>[]>;
+  /** Adds to each user's unread count, in the flush's transaction; returns the new counts. */
+  countUnread(tx: Transaction<Database>, appId: number, amounts: ReadonlyMap<string, number>, now: number): Promise<Map<string, number>>;
 }
 
 export interface BatchPushResult {
@@ -174,8 +174,7 @@ export class BatchPushAcceptor {
       found.set(appId, { byUser, byId });
     }
 
-    const plans: Planned[] = [];
-    for (const p of batch) {
+    const resolved = batch.map((p) => {
       const f = found.get(p.appId)!;
       const targets = new Map<string, deviceStore.TargetDevice>();
       const missing: string[] = [];
@@ -184,18 +183,20 @@ export class BatchPushAcceptor {
         if (hits.length === 0) missing.push(a);
         for (const d of hits) targets.set(d.registration_id, d);
       }
-      let all = [...targets.values()];
+      return { p, targets: [...targets.values()], missing };
+    });
+    const drops = await this.chatDrops(resolved, now);
+
+    const plans: Planned[] = [];
+    for (const { p, targets, missing } of resolved) {
+      const drop = drops.get(p) ?? new Map<string, LossRule>();
       const dropped: Planned['dropped'] = [];
-      const chat = p.req.chat;
-      if (chat && this.deps.chatRecipients) {
-        const users = [...new Set(all.flatMap((t) => (t.user_id === null ? [] : [t.user_id])))];
-        const drop = users.length > 0 ? await this.deps.chatRecipients.drop(p.appId, chat, users, now) : new Map<string, LossRule>();
-        for (const t of all) {
-          const rule = t.user_id === null ? undefined : drop.get(t.user_id);
-          if (rule) dropped.push({ t, rule });
-        }
-        if (dropped.length > 0) all = all.filter((t) => t.user_id === null || !drop.has(t.user_id));
+      for (const t of targets) {
+        const rule = t.user_id === null ? undefined : drop.get(t.user_id);
+        if (rule) dropped.push({ t, rule });
       }
+      const all = dropped.length > 0 ? targets.filter((t) => t.user_id === null || !drop.has(t.user_id)) : targets;
+      const chat = p.req.chat;
       let reachable = all;
       let unreachable: deviceStore.TargetDevice[] = [];
       if (p.req.info.PushFlag === 1) {
@@ -208,7 +209,7 @@ export class BatchPushAcceptor {
         p,
         taskId: newTaskId(p.req.kind ?? 'batch', p.appId, p.req.msgRandom, now),
         message: { from: p.req.from, sentAt: now, expiresAt, info: p.req.info, ...(chat ? { chat } : {}), ...(p.req.call ? { call: p.req.call } : {}) },
-        targets: [...all, ...dropped.map((d) => d.t)],
+        targets,
         missing,
         reachable,
         unreachable,
@@ -218,6 +219,19 @@ export class BatchPushAcceptor {
       });
     }
     return plans;
+  }
+
+  /** Who of each chat push's users is not to be notified: one batched ask per app for the whole flush. */
+  private async chatDrops(resolved: { p: Pending; targets: deviceStore.TargetDevice[] }[], now: number): Promise<Map<Pending, Map<string, LossRule>>> {
+    const out = new Map<Pending, Map<string, LossRule>>();
+    const recipients = this.deps.chatRecipients;
+    if (!recipients) return out;
+    const asking = resolved.flatMap(({ p, targets }) => (p.req.chat ? [{ p, chat: p.req.chat, users: usersOf(targets) }] : []));
+    for (const [appId, asks] of groupBy(asking, (a) => a.p.appId)) {
+      const answers = await recipients.drop(appId, asks, now);
+      asks.forEach((a, i) => out.set(a.p, answers[i]!));
+    }
+    return out;
   }
 
   private async store(tx: Transaction<Database>, plans: Planned[], now: number): Promise<void> {
@@ -303,14 +317,27 @@ export class BatchPushAcceptor {
     await this.deps.stats.write(tx, counted);
   }
 
-  /** Chat pushes count up the unread badge of every user they notify, in the push's transaction. */
+  /**
+   * Chat pushes count up the unread badge of every user they notify, in the flush's transaction:
+   * one upsert per app, and a user notified by several pushes of the flush sees the count rise
+   * one by one, in request order.
+   */
   private async countUnread(tx: Transaction<Database>, fresh: Planned[], now: number): Promise<void> {
     const counter = this.deps.chatRecipients;
     if (!counter) return;
-    for (const pl of fresh) {
-      if (!pl.p.req.chat) continue;
-      const users = [...new Set(pl.reachable.flatMap((t) => (t.user_id !== null && pl.seqs.has(t.registration_id) ? [t.user_id] : [])))];
-      if (users.length > 0) pl.badges = await counter.countUnread(tx, pl.p.appId, users, now);
+    const chats = fresh.flatMap((pl) => (pl.p.req.chat ? [{ pl, users: usersOf(pl.reachable.filter((t) => pl.seqs.has(t.registration_id))) }] : []));
+    for (const [appId, list] of groupBy(chats, (c) => c.pl.p.appId)) {
+      const amounts = new Map<string, number>();
+      for (const { users } of list) for (const u of users) amounts.set(u, (amounts.get(u) ?? 0) + 1);
+      if (amounts.size === 0) continue;
+      const totals = await counter.countUnread(tx, appId, amounts, now);
+      const seen = new Map<string, number>();
+      for (const { pl, users } of list) {
+        for (const u of users) {
+          seen.set(u, (seen.get(u) ?? 0) + 1);
+          pl.badges.set(u, totals.get(u)! - amounts.get(u)! + seen.get(u)!);
+        }
+      }
     }
   }
 
@@ -338,4 +365,9 @@ export class BatchPushAcceptor {
     }
     this.deps.markRouted(appId, pl.taskId);
   }
+}
+
+/** The distinct users of these devices (devices with no user have no badge or settings). */
+function usersOf(devices: readonly deviceStore.TargetDevice[]): string[] {
+  return [...new Set(devices.flatMap((t) => (t.user_id === null ? [] : [t.user_id])))];
 }

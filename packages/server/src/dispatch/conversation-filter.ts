@@ -36,23 +36,34 @@ export interface ConversationFilter {
  * both muted and in do-not-disturb counts as muted; the do-not-disturb read skips muted users.
  */
 export async function filterRecipients(db: Db, appId: number, chat: Pick<ChatMeta, 'type' | 'id'>, users: readonly string[], now: number): Promise<ConversationFilter> {
-  const list = [...new Set(users)];
-  const muted = await conversations.mutedUsers(db, appId, conversationKey(chat), list, now);
-  const rest = list.filter((u) => !muted.has(u));
-  const dnd = rest.length > 0 ? await dndUsers(db, appId, rest, now) : new Set<string>();
-  return { notify: rest.filter((u) => !dnd.has(u)), muted: list.filter((u) => muted.has(u)), dnd: rest.filter((u) => dnd.has(u)) };
+  return (await filterMany(db, appId, [{ chat, users }], now))[0]!;
+}
+
+/** `filterRecipients` for the chat pushes of one flush: one read of the mutes and one of the do-not-disturb hours, for them all. */
+export async function filterMany(db: Db, appId: number, asks: readonly { chat: Pick<ChatMeta, 'type' | 'id'>; users: readonly string[] }[], now: number): Promise<ConversationFilter[]> {
+  const lists = asks.map((a) => [...new Set(a.users)]);
+  const keys = asks.map((a) => conversationKey(a.chat));
+  const muted = await conversations.mutedIn(db, appId, keys, lists.flat(), now);
+  const rests = lists.map((list, i) => list.filter((u) => !muted.get(keys[i]!)?.has(u)));
+  const everyone = rests.flat();
+  const dnd = everyone.length > 0 ? await dndUsers(db, appId, everyone, now) : new Set<string>();
+  return lists.map((list, i) => {
+    const rest = rests[i]!;
+    return { notify: rest.filter((u) => !dnd.has(u)), muted: list.filter((u) => muted.get(keys[i]!)?.has(u)), dnd: rest.filter((u) => dnd.has(u)) };
+  });
 }
 
 /** What chat pushes consult (dispatch/batch-push.ts): mutes and do-not-disturb hours, and unread badges. */
 export function conversationSettings(db: Kysely<Database>): ChatRecipients {
   return {
-    async drop(appId, chat, users, now) {
-      const f = await filterRecipients(db, appId, chat, users, now);
-      const out = new Map<string, LossRule>();
-      for (const u of f.muted) out.set(u, LossReason.conversationMuted);
-      for (const u of f.dnd) out.set(u, LossReason.doNotDisturb);
-      return out;
+    async drop(appId, asks, now) {
+      return (await filterMany(db, appId, asks, now)).map((f) => {
+        const out = new Map<string, LossRule>();
+        for (const u of f.muted) out.set(u, LossReason.conversationMuted);
+        for (const u of f.dnd) out.set(u, LossReason.doNotDisturb);
+        return out;
+      });
     },
-    countUnread: (tx, appId, users, now) => conversations.incrementBadges(tx, appId, users, now),
+    countUnread: (tx, appId, amounts, now) => conversations.addBadges(tx, appId, amounts, now),
   };
 }

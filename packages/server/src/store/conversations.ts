@@ -54,17 +54,31 @@ export async function mutesOf(db: Db, appId: number, user: string, now: number):
 
 /** Which of `users` have `conversation` muted at `now`. */
 export async function mutedUsers(db: Db, appId: number, conversation: string, users: readonly string[], now: number): Promise<Set<string>> {
-  const out = new Set<string>();
+  return (await mutedIn(db, appId, [conversation], users, now)).get(conversation) ?? new Set();
+}
+
+/**
+ * For several conversations at once (the chat pushes of one flush), which of `users` muted each:
+ * one statement per 500 users, whatever the number of conversations.
+ */
+export async function mutedIn(db: Db, appId: number, conversations: readonly string[], users: readonly string[], now: number): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  const wanted = unique(conversations);
+  if (wanted.length === 0) return out;
   for (const part of chunks(unique(users), CHUNK)) {
     const rows = await db
       .selectFrom('conversation_mutes')
-      .select('user_id')
+      .select(['conversation', 'user_id'])
       .where('app_id', '=', appId)
-      .where('conversation', '=', conversation)
+      .where('conversation', 'in', wanted)
       .where('user_id', 'in', part)
       .where((eb) => eb.or([eb('muted_until', 'is', null), eb('muted_until', '>', now)]))
       .execute();
-    for (const r of rows) out.add(r.user_id);
+    for (const r of rows) {
+      let set = out.get(r.conversation);
+      if (!set) out.set(r.conversation, (set = new Set()));
+      set.add(r.user_id);
+    }
   }
   return out;
 }
@@ -130,17 +144,22 @@ export async function dndHoursOf(db: Db, appId: number, users: readonly string[]
   return out;
 }
 
-/**
- * Adds one to each user's unread count and returns the new counts: one upsert per 500 users,
- * answering its rows, on both dialects. A user named twice counts once.
- */
+/** Adds one to each user's unread count and returns the new counts. A user named twice counts once. */
 export async function incrementBadges(tx: Transaction<Database>, appId: number, users: readonly string[], now: number): Promise<Map<string, number>> {
+  return addBadges(tx, appId, new Map(unique(users).map((u) => [u, 1])), now);
+}
+
+/**
+ * Adds to each user's unread count (the chat pushes of one flush may notify a user several times)
+ * and returns the new counts: one upsert per 500 users, answering its rows, on both dialects.
+ */
+export async function addBadges(tx: Transaction<Database>, appId: number, amounts: ReadonlyMap<string, number>, now: number): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const part of chunks(unique(users), CHUNK)) {
+  for (const part of chunks([...amounts], CHUNK)) {
     const rows = await tx
       .insertInto('badges')
-      .values(part.map((u) => ({ app_id: appId, user_id: u, count: 1, updated_at: now })))
-      .onConflict((oc) => oc.columns(['app_id', 'user_id']).doUpdateSet({ count: sql`badges.count + 1`, updated_at: now }))
+      .values(part.map(([u, n]) => ({ app_id: appId, user_id: u, count: n, updated_at: now })))
+      .onConflict((oc) => oc.columns(['app_id', 'user_id']).doUpdateSet({ count: sql`badges.count + excluded.count`, updated_at: now }))
       .returning(['user_id', 'count'])
       .execute();
     for (const r of rows) out.set(r.user_id, Number(r.count));
