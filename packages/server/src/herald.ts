@@ -80,7 +80,7 @@ export interface StartOptions {
 /** Starts every part of Herald in this process: store, API, gateway, in-process routing. */
 export async function startHerald(config: HeraldConfig, opts: StartOptions = {}): Promise<Herald> {
   const log = opts.logger ?? createLogger(config.logLevel);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onCheckpointError: (message) => log.warn({ message }, 'background checkpoint failed') });
   const { db } = store;
   const apps = new AppDirectory(db);
   const createdDefaultApp = opts.bootstrapDefaultApp && (await appStore.countApps(db)) === 0 ? await appStore.createApp(db, 'default') : undefined;
@@ -89,7 +89,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   // this process's lease owner exists, posts it.
   const callbackSettings = new CallbackSettings(db);
   const callbacks = new CallbackOutbox(db, callbackSettings, (appId, events) => callbackSender.wake(appId, events));
-  const stats = new StatsRecorder(db, { enabled: config.statistics, traceLimitPerTask: config.traceLimit, callbacks, onError: (err) => onError(err, 'statistics write') });
+  const stats = new StatsRecorder(db, { dialect: store.dialect, enabled: config.statistics, traceLimitPerTask: config.traceLimit, callbacks, onError: (err) => onError(err, 'statistics write') });
   const receipts = new Receipts(db, stats, (err) => onError(err, 'receipt write'));
   const lastSeen = new LastSeen(db, (err) => onError(err, 'last-seen write'));
   let accepting = false;

@@ -18,6 +18,18 @@ test('one event, and events that share nothing, come back the same', () => {
   assert.equal(unpackBody(packEvents(mixed)), JSON.stringify({ Events: mixed }));
 });
 
+test('events that share every field come back as many as they were', () => {
+  const same = [event(1, 1), event(1, 1), event(1, 1)];
+  assert.equal(unpackBody(packEvents(same)), JSON.stringify({ Events: same }));
+});
+
+test('a row stored with a row of values per event (before columns) is posted as the Tencent body', () => {
+  const a = event(1, 1);
+  const b = event(2, 1);
+  const stored = JSON.stringify({ o: Object.keys(a), c: { ...a, To_Account: undefined, RegistrationID: undefined }, v: [['user-1', 'r_1'], ['user-2', 'r_2']] });
+  assert.equal(unpackBody(stored), JSON.stringify({ Events: [a, b] }));
+});
+
 test('a row stored whole (Tencent body) is posted as it is', () => {
   const whole = JSON.stringify({ Events: [event(3, 1)] });
   assert.equal(unpackBody(whole), whole);
@@ -36,7 +48,8 @@ test('events given as groups are packed into requests of at most 100, exactly as
   const groups = steps.map((s) => {
     const sample = naive[s.first]!;
     const shared = Object.fromEntries(Object.entries(sample).filter(([k]) => !columns.includes(k)));
-    return { order, shared, columns, rows: naive.slice(s.first, s.first + s.n).map((e) => columns.map((c) => e[c as keyof typeof e])) };
+    const events = naive.slice(s.first, s.first + s.n);
+    return { order, shared, columns, values: columns.map((c) => events.map((e) => e[c as keyof typeof e])), count: s.n };
   });
   const requests = packGroups(groups, 100);
   assert.deepEqual(

@@ -6,4 +6,4 @@ export { CallbackSender, type CallbackSenderOptions } from './sender.js';
 export { CallbackSettings, CallbackFields, maskToken, readCallbackConfig, saveCallbackConfig, type CallbackConfig, type CallbackPatch, type SaveCallbackResult } from './settings.js';
 export { callbackMetrics, type CallbackMetrics } from './metrics.js';
 export { callbackSign, callbackUrl } from './signing.js';
-export { packEvents, packGroups, unpackBody, type EventGroup } from './compact.js';
+export { packEvents, packGroups, unpackBody, type EventGroup, type PackedRequest } from './compact.js';

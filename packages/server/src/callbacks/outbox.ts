@@ -4,7 +4,7 @@ import { callbackOutbox, type Database } from '../store/index.js';
 import { chunks } from '../util/chunks.js';
 import { MAX_EVENTS_PER_REQUEST, type CallbackCommand } from './events.js';
 import { isActive, type CallbackSettings } from './settings.js';
-import { packEvents, packGroups, type EventGroup } from './compact.js';
+import { packEvents, type PackedRequest } from './compact.js';
 
 export interface CallbackStatus extends callbackOutbox.OutboxCounts {
   lastError?: string;
@@ -23,6 +23,8 @@ export async function callbackStatus(db: Kysely<Database>, appId: number): Promi
  */
 export class CallbackOutbox {
   private seq = 0;
+  /** Tells this process's ids from another's (cluster): drawn once, as a draw per row cost more than the row's other work. */
+  private tag = randomHex(4);
 
   /** `notify` tells the sender an app has new rows (holding `events` events) or a new config. */
   constructor(private db: Kysely<Database>, private settings: CallbackSettings, private notify: (appId: number, events?: number) => void = () => {}) {}
@@ -56,12 +58,8 @@ export class CallbackOutbox {
     this.notify(appId, events.length);
   }
 
-  /**
-   * Stores events given as groups (compact.ts): the same rows as `enqueue` writes, built without an
-   * object per event. Each group's `shared` holds its CallbackCommand too.
-   */
-  async enqueueGroups(tx: Transaction<Database> | Kysely<Database>, appId: number, command: CallbackCommand, groups: readonly EventGroup[]): Promise<void> {
-    const requests = packGroups(groups, MAX_EVENTS_PER_REQUEST);
+  /** Stores request bodies packed from groups of events (compact.ts packGroups): the same rows as `enqueue` writes, built with no object per event. */
+  async enqueuePacked(tx: Transaction<Database> | Kysely<Database>, appId: number, command: CallbackCommand, requests: readonly PackedRequest[]): Promise<void> {
     if (requests.length === 0) return;
     const now = Date.now();
     await callbackOutbox.insertRows(
@@ -84,6 +82,6 @@ export class CallbackOutbox {
   /** Ids sort by creation (time, then a counter), which orders an app's rows with equal next_at. */
   private nextId(now: number): string {
     this.seq = (this.seq + 1) % 36 ** 4;
-    return now.toString(36).padStart(9, '0') + this.seq.toString(36).padStart(4, '0') + randomHex(4);
+    return now.toString(36).padStart(9, '0') + this.seq.toString(36).padStart(4, '0') + this.tag;
   }
 }

@@ -16,13 +16,38 @@ import { CertificateGates, type GateLimits } from './certificate-gates.js';
 import type { OfflineBatch, OfflineChannels, RecallRequest } from './index.js';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 
-interface Loss {
-  registrationId: string;
+/** A device not sent to, and why; also the device as statistics count it (its platform is its vendor's), so a batch's losses are counted with no copy per device. */
+interface Loss extends StatDevice {
   userId: string | null;
-  platform: number;
+  devicePlatform: number;
   code: number;
   stage: string;
   reason: string;
+}
+
+function loss(registrationId: string, userId: string | null, platform: number, r: { code: number; stage: string; reason: string }): Loss {
+  return { registrationId, userId, platform, devicePlatform: platform, code: r.code, stage: r.stage, reason: r.reason };
+}
+
+/**
+ * Losses grouped by platform, stage and code, in first-seen order: a batch holds a few platforms and
+ * reasons, so each loss is compared with a few groups rather than keyed by a string built per device.
+ */
+function groupLosses(losses: readonly Loss[]): Loss[][] {
+  const byPlatform = new Map<number, Loss[][]>();
+  const out: Loss[][] = [];
+  for (const l of losses) {
+    let groups = byPlatform.get(l.platform);
+    if (!groups) byPlatform.set(l.platform, (groups = []));
+    let group: Loss[] | undefined;
+    for (const g of groups) if (g[0]!.stage === l.stage && g[0]!.code === l.code) group = g;
+    if (group) group.push(l);
+    else {
+      groups.push([l]);
+      out.push(groups[groups.length - 1]!);
+    }
+  }
+  return out;
 }
 
 /** A device that can be sent to: its certificate, that vendor's adapter, and its token. */
@@ -170,7 +195,7 @@ export class VendorChannels implements OfflineChannels {
   private async route(appId: number, devices: DeviceRow[], losses: Loss[]): Promise<Routed[]> {
     // the app's certificates by vendor, once per batch rather than a scan per device
     const byVendor = groupBy(await this.certificates(appId), (c) => c.vendor);
-    const lose = (d: DeviceRow, r: { code: number; stage: string; reason: string }) => losses.push({ registrationId: d.registration_id, userId: d.user_id, platform: platformOf(d.vendor), ...r });
+    const lose = (d: DeviceRow, r: { code: number; stage: string; reason: string }) => losses.push(loss(d.registration_id, d.user_id, platformOf(d.vendor), r));
     const out: Routed[] = [];
     for (const d of devices) {
       if (!d.vendor || !(d.token || d.voip_token)) {
@@ -206,7 +231,7 @@ export class VendorChannels implements OfflineChannels {
     if (pause) {
       // the vendor said this certificate's quota is spent: asking again before it resets only earns more refusals
       const reason = `${cert.vendor} paused until ${new Date(pause.until).toISOString()}: ${pause.info}`.slice(0, 500);
-      for (const s of group) losses.push({ registrationId: s.target.registrationId, userId: s.userId, platform: s.platform, code: pause.code, stage: 'ready_to_send', reason });
+      for (const s of group) losses.push(loss(s.target.registrationId, s.userId, s.platform, { code: pause.code, stage: 'ready_to_send', reason }));
       return { accepted: [], refused: [] };
     }
     let results: VendorResult[];
@@ -234,7 +259,7 @@ export class VendorChannels implements OfflineChannels {
       out.refused.push(s);
       if (r.outcome === 'dead') dead.push({ t: s.target, voip: r.voip === true });
       if (r.pauseMs) pause(r.pauseMs, r.code, r.info);
-      losses.push({ registrationId: r.registrationId, userId: s.userId, platform: s.platform, code: r.code, stage: 'post_send', reason: `${vendor}${r.outcome === 'dead' ? ' (token cleared)' : ''}: ${r.info}`.slice(0, 500) });
+      losses.push(loss(r.registrationId, s.userId, s.platform, { code: r.code, stage: 'post_send', reason: `${vendor}${r.outcome === 'dead' ? ' (token cleared)' : ''}: ${r.info}`.slice(0, 500) }));
     }
     // a dead APNs VoIP token clears voip_token; the device's alert token stays
     for (const voip of [false, true]) {
@@ -268,8 +293,8 @@ export class VendorChannels implements OfflineChannels {
       ...[...groupBy(found, (d) => platformOf(d.vendor))].map(([platform, list]): StatEntry => ({ ...base, metric: 'sendable', platform, count: list.length })),
       ...[...groupBy(settled.accepted, (s) => s.cert).values()].map((g): StatEntry => ({ ...base, metric: 'sent', devices: g.map(device), trace: 'vendor_sent', info: `${g[0]!.cert.vendor} certificate ${g[0]!.cert.cert_id}` })),
       { ...base, metric: 'sent', devices: settled.refused.map(device) },
-      ...[...groupBy(losses, (l) => `${l.stage}\u0000${l.code}\u0000${l.platform}`).values()].flatMap((list) =>
-        lossEntries(base, list[0]!, { devices: list.map((l) => ({ registrationId: l.registrationId, userId: l.userId, platform: l.platform, devicePlatform: l.platform })) }, false).map((e) =>
+      ...groupLosses(losses).flatMap((list) =>
+        lossEntries(base, list[0]!, { devices: list }, false).map((e) =>
           // all-users and tag pushes keep no loss row per device: a refusal by the vendor is kept as a trace step (a device not sent to shows in its link as having no token or certificate)
           perDevice || e.metric !== 'loss_post' ? e : { ...e, trace: 'vendor_lost' },
         ),

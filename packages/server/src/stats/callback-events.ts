@@ -28,8 +28,23 @@ export interface GroupStep {
   errInfo: string;
 }
 
-/** One device of a step: its UserID ('' when none), RegistrationID, the step's platform and the device's vendor platform. */
-export type StepDevice = readonly [toAccount: string, registrationId: string, platform: number, devicePlatform: number];
+/**
+ * The devices of one step, as columns: UserID ('' when none), RegistrationID, the step's platform
+ * and the device's vendor platform; a platform is one number when every device has it.
+ */
+export interface StepDevices {
+  toAccount: readonly string[];
+  registrationId: readonly string[];
+  platform: number | readonly number[];
+  devicePlatform: number | readonly number[];
+}
+
+/** A group of events: the fields given as columns vary per event, in `order`'s order; the rest are shared. */
+function eventGroup(order: readonly string[], shared: Record<string, unknown>, columns: Record<string, unknown>, count: number): EventGroup {
+  const varying = order.filter((k) => Array.isArray(columns[k]));
+  for (const k of order) if (k in columns && !Array.isArray(columns[k])) shared[k] = columns[k];
+  return { order, shared, columns: varying, values: varying.map((k) => columns[k] as readonly unknown[]), count };
+}
 
 /** The message a chat or call task stored; undefined when the row holds none that parses. */
 function storedMessage(json: string): StoredMessage | undefined {
@@ -79,10 +94,10 @@ const ALL_MEMBER_ORDER = [
 ] as const satisfies readonly ('CallbackCommand' | keyof AllMemberPushEvent)[];
 
 /** A step of an all-users, tag, single or batch push for these devices (reference §5.1, trtc.io/document/67551). */
-export function allMemberPushGroup(taskId: string, s: GroupStep, t: TaskFacts, devices: readonly StepDevice[]): EventGroup {
-  return {
-    order: ALL_MEMBER_ORDER,
-    shared: {
+export function allMemberPushGroup(taskId: string, s: GroupStep, t: TaskFacts, d: StepDevices): EventGroup {
+  return eventGroup(
+    ALL_MEMBER_ORDER,
+    {
       CallbackCommand: 'Push.AllMemberPush',
       EventType: s.eventType,
       TaskId: taskId,
@@ -93,9 +108,9 @@ export function allMemberPushGroup(taskId: string, s: GroupStep, t: TaskFacts, d
       ErrCode: s.errCode,
       ErrInfo: s.errInfo,
     } satisfies Omit<AllMemberPushEvent, 'To_Account' | 'RegistrationID' | 'PushPlatform' | 'DeviceType'> & { CallbackCommand: string },
-    columns: ['To_Account', 'RegistrationID', 'PushPlatform', 'DeviceType'],
-    rows: devices,
-  };
+    { To_Account: d.toAccount, RegistrationID: d.registrationId, PushPlatform: d.platform, DeviceType: d.devicePlatform },
+    d.registrationId.length,
+  );
 }
 
 const OFFLINE_PUSH_ORDER = [
@@ -122,12 +137,12 @@ const OFFLINE_PUSH_ORDER = [
  * EventType 1 for a one-to-one message, 2 for a group message; a call invitation goes to one
  * person, so 1, with the task's MsgRandom and acceptance time standing for the message's.
  */
-export function offlinePushGroup(pushId: string, s: GroupStep, t: TaskFacts, devices: readonly StepDevice[]): EventGroup {
+export function offlinePushGroup(pushId: string, s: GroupStep, t: TaskFacts, d: StepDevices): EventGroup {
   const chat = t.chat;
   const group = chat?.type === 'group';
-  return {
-    order: OFFLINE_PUSH_ORDER,
-    shared: {
+  return eventGroup(
+    OFFLINE_PUSH_ORDER,
+    {
       CallbackCommand: 'Push.OfflinePush',
       EventType: group ? 2 : 1,
       EventTime: s.eventTime,
@@ -142,8 +157,8 @@ export function offlinePushGroup(pushId: string, s: GroupStep, t: TaskFacts, dev
       ErrCode: s.errCode,
       ErrInfo: s.errInfo,
     } satisfies Omit<OfflinePushEvent, 'To_Account' | 'RegistrationID' | 'PushPlatform'> & { CallbackCommand: string },
-    columns: ['To_Account', 'RegistrationID', 'PushPlatform'],
     // the device's vendor platform is not a field of this event
-    rows: devices.map((d) => [d[0], d[1], d[2]]),
-  };
+    { To_Account: d.toAccount, RegistrationID: d.registrationId, PushPlatform: d.platform },
+    d.registrationId.length,
+  );
 }

@@ -1,14 +1,17 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/index.js';
+import type { Dialect } from '../store/db.js';
+import { relaxedTransaction } from '../store/relaxed-transaction.js';
 import { hourOf, type Counter, type Metric } from '../store/stat-counters.js';
 import { statCounters } from '../store/index.js';
 import { Batcher } from '../util/batcher.js';
 import { chunks } from '../util/chunks.js';
+import { groupBy } from '../util/group-by.js';
 import { platformOf, EventType } from './platforms.js';
 import { familyOf } from '../dispatch/task-id.js';
-import type { CallbackCommand } from '../callbacks/events.js';
-import type { EventGroup } from '../callbacks/compact.js';
-import { allMemberPushGroup, offlinePushGroup, TaskFactsCache, type GroupStep, type StepDevice } from './callback-events.js';
+import { MAX_EVENTS_PER_REQUEST, type CallbackCommand } from '../callbacks/events.js';
+import { packGroups, type EventGroup, type PackedRequest } from '../callbacks/compact.js';
+import { allMemberPushGroup, offlinePushGroup, TaskFactsCache, type GroupStep, type StepDevices } from './callback-events.js';
 
 type Db = Transaction<Database> | Kysely<Database>;
 
@@ -49,13 +52,16 @@ export interface StatEntry {
   info?: string;
 }
 
-/** Where per-device events go for the app's backend (callbacks/): asked and written inside the recorder's transaction. */
+/** Where per-device events go for the app's backend (callbacks/): asked before, and written inside, the recorder's transaction. */
 export interface CallbackSink {
   wants(appId: number, via: Db): Promise<boolean>;
-  enqueueGroups(db: Db, appId: number, command: CallbackCommand, groups: readonly EventGroup[]): Promise<void>;
+  /** Stores request bodies already packed (callbacks/compact.ts packGroups). */
+  enqueuePacked(db: Db, appId: number, command: CallbackCommand, requests: readonly PackedRequest[]): Promise<void>;
 }
 
 export interface RecorderOptions {
+  /** The store's: the recorder's own transactions commit without waiting for the disk (store/relaxed-transaction.ts). */
+  dialect: Dialect;
   /** False: nothing is counted, traced or told (for measuring what statistics cost). */
   enabled?: boolean;
   callbacks?: CallbackSink;
@@ -72,55 +78,73 @@ const familyOfEntry = (e: StatEntry): number => e.family ?? familyOf(e.taskId);
 /** Tencent's PushStage (reference §5.1): 1 sent, 2 reached, 3 clicked. A loss is told at the stage it stopped. */
 const STAGE: Partial<Record<Metric, 1 | 2 | 3>> = { sent: 1, loss_ready: 1, reached: 2, loss_post: 2, clicked: 3 };
 
+type TraceRow = Insertable<Database['trace_events']>;
+
+/** What some entries come to in the store: counter increments, trace rows and callback request bodies. */
+interface Writes {
+  counters: Counter[];
+  trace: TraceRow[];
+  callbacks: { appId: number; command: CallbackCommand; requests: PackedRequest[] }[];
+}
+
 /**
  * Statistics on the hot path: callers hand over what happened to a batch of devices; it becomes a
  * few counter upserts (stat_counters), trace rows and callback rows per write, never a write per
  * event. Inside a caller's transaction (`write`) the counts commit with the change they count;
- * `add` buffers for up to `flushMs` and writes in a transaction of its own.
+ * `add` turns the entries into those rows at once (so a large push's per-device objects die young,
+ * rather than wait in memory for the write) and writes them within `flushMs`, in a transaction of
+ * its own that does not wait for the disk: they were only in memory until then.
  */
 export class StatsRecorder {
-  private buffered: Batcher<StatEntry>;
+  private buffered: Batcher<Writes>;
+  /** Entries handed to `add` still being turned into rows, one batch after another, in order. */
+  private preparing: Promise<void> = Promise.resolve();
   private traced = new Map<string, number>();
   private tasks = new TaskFactsCache();
+  private devices = new Map<string, DeviceFacts>();
 
   constructor(
     private db: Kysely<Database>,
     private opts: RecorderOptions,
   ) {
-    this.buffered = new Batcher((entries) => this.db.transaction().execute((tx) => this.write(tx, entries)), opts.onError, opts.flushMs ?? 500, 5000);
+    this.buffered = new Batcher((list) => relaxedTransaction(db, opts.dialect, (tx) => this.store(tx, list)), opts.onError, opts.flushMs ?? 500, 200);
   }
 
   add(entries: readonly StatEntry[]): void {
-    if (this.opts.enabled === false) return;
-    for (const e of entries) this.buffered.add(e);
+    if (this.opts.enabled === false || entries.length === 0) return;
+    const now = Date.now();
+    // reads outside any transaction (task facts, callback settings): never inside a caller's
+    this.preparing = this.preparing.then(() => this.prepare(this.db, entries, now).then((w) => this.buffered.add(w), this.opts.onError));
   }
 
-  flush(): Promise<void> {
-    return this.buffered.flush();
+  async flush(): Promise<void> {
+    await this.preparing;
+    await this.buffered.flush();
   }
 
   /** Writes these entries now, in the caller's transaction. */
   async write(tx: Db, entries: readonly StatEntry[]): Promise<void> {
     if (this.opts.enabled === false) return;
-    const now = Date.now();
-    const counters: Counter[] = [];
-    for (const e of entries) {
-      const base = { appId: e.appId, family: familyOfEntry(e), taskId: e.taskId, hour: hourOf(e.at ?? now), eventType: e.eventType, metric: e.metric, code: e.code ?? 0, reason: e.reason ?? '' };
-      if (e.devices) {
-        // one counter per platform, not per device
-        const perPlatform = new Map<number, number>();
-        for (const d of e.devices) perPlatform.set(d.platform, (perPlatform.get(d.platform) ?? 0) + 1);
-        for (const [platform, count] of perPlatform) counters.push({ ...base, platform, count });
-      } else if (e.count) counters.push({ ...base, platform: e.platform ?? 0, count: e.count });
-    }
-    await statCounters.addCounters(tx, counters);
-    await this.writeTrace(tx, entries, now);
-    await this.writeCallbacks(tx, entries, now);
+    await this.store(tx, [await this.prepare(tx, entries, Date.now())]);
   }
 
-  private async writeTrace(tx: Db, entries: readonly StatEntry[], now: number): Promise<void> {
+  private async prepare(db: Db, entries: readonly StatEntry[], now: number): Promise<Writes> {
+    return { counters: countersOf(entries, now), trace: this.traceRows(entries, now), callbacks: await this.callbackRequests(db, entries, now) };
+  }
+
+  private async store(tx: Db, list: readonly Writes[]): Promise<void> {
+    await statCounters.addCounters(tx, list.flatMap((w) => w.counters));
+    for (const part of chunks(list.flatMap((w) => w.trace), 500)) await tx.insertInto('trace_events').values(part).execute();
+    const sink = this.opts.callbacks;
+    if (!sink) return;
+    // one insert for all of an app's requests, not one per batch handed to `add`
+    const byApp = groupBy(list.flatMap((w) => w.callbacks), (c) => `${c.appId}\u0000${c.command}`);
+    for (const cs of byApp.values()) await sink.enqueuePacked(tx, cs[0]!.appId, cs[0]!.command, cs.flatMap((c) => c.requests));
+  }
+
+  private traceRows(entries: readonly StatEntry[], now: number): TraceRow[] {
     const limit = this.opts.traceLimitPerTask ?? 200_000;
-    const rows = [];
+    const rows: TraceRow[] = [];
     for (const e of entries) {
       if (!e.trace || !e.devices) continue;
       const key = `${e.appId}:${e.taskId}`;
@@ -133,12 +157,14 @@ export class StatsRecorder {
         rows.push({ app_id: e.appId, task_id: e.taskId, registration_id: d.registrationId, at: e.at ?? now, step: e.trace, event_type: e.eventType, platform: d.platform, code: e.code ?? 0, info: (e.info ?? e.reason ?? '').slice(0, 500) });
       }
     }
-    for (const part of chunks(rows, 500)) await tx.insertInto('trace_events').values(part).execute();
+    return rows;
   }
 
-  private async writeCallbacks(tx: Db, entries: readonly StatEntry[], now: number): Promise<void> {
+  /** The entries' events for each app that wants them, packed into request bodies. */
+  private async callbackRequests(db: Db, entries: readonly StatEntry[], now: number): Promise<Writes['callbacks']> {
+    const out: Writes['callbacks'] = [];
     const sink = this.opts.callbacks;
-    if (!sink) return;
+    if (!sink) return out;
     const byApp = new Map<number, StatEntry[]>();
     for (const e of entries) {
       if (!e.devices || e.devices.length === 0 || STAGE[e.metric] === undefined) continue;
@@ -147,14 +173,14 @@ export class StatsRecorder {
       else byApp.set(e.appId, [e]);
     }
     for (const [appId, list] of byApp) {
-      if (!(await sink.wants(appId, tx))) continue;
-      const devices = await this.deviceInfo(tx, appId, list);
+      if (!(await sink.wants(appId, db))) continue;
+      const devices = await this.deviceInfo(db, appId, list);
       // chat and call pushes are told as Tencent tells chat message pushes, the rest as AllMemberPush;
       // each entry is one group of events (callbacks/compact.ts), with no object per device
       const allMember: EventGroup[] = [];
       const offline: EventGroup[] = [];
       for (const e of list) {
-        const facts = await this.tasks.get(tx, appId, e.taskId);
+        const facts = await this.tasks.get(db, appId, e.taskId);
         const lost = e.metric.startsWith('loss');
         const step: GroupStep = {
           eventType: e.eventType,
@@ -164,28 +190,88 @@ export class StatsRecorder {
           errCode: lost ? (e.code ?? 0) : 0,
           errInfo: lost ? (e.reason ?? '') : '',
         };
-        const rows = e.devices!.map((d): StepDevice => {
-          const dev = d.userId !== undefined && d.devicePlatform !== undefined ? undefined : devices.get(d.registrationId);
-          return [d.userId ?? dev?.userId ?? '', d.registrationId, d.platform, d.devicePlatform ?? dev?.platform ?? d.platform];
-        });
-        if (familyOfEntry(e) === 1) offline.push(offlinePushGroup(e.taskId, step, facts, rows));
-        else allMember.push(allMemberPushGroup(e.taskId, step, facts, rows));
+        const cols = stepDevices(e.devices!, (d) => devices.get(`${appId}:${e.taskId}:${d.registrationId}`));
+        if (familyOfEntry(e) === 1) offline.push(offlinePushGroup(e.taskId, step, facts, cols));
+        else allMember.push(allMemberPushGroup(e.taskId, step, facts, cols));
       }
-      await sink.enqueueGroups(tx, appId, 'Push.AllMemberPush', allMember);
-      await sink.enqueueGroups(tx, appId, 'Push.OfflinePush', offline);
-    }
-  }
-
-  /** The user and the vendor platform of each device the entries do not say, in one query per 500. */
-  private async deviceInfo(tx: Db, appId: number, list: readonly StatEntry[]): Promise<Map<string, { userId: string | null; platform: number }>> {
-    const ids = [...new Set(list.flatMap((e) => e.devices!.filter((d) => d.userId === undefined || d.devicePlatform === undefined).map((d) => d.registrationId)))];
-    const out = new Map<string, { userId: string | null; platform: number }>();
-    for (const part of chunks(ids, 500)) {
-      const rows = await tx.selectFrom('devices').select(['registration_id', 'user_id', 'vendor']).where('app_id', '=', appId).where('registration_id', 'in', part).execute();
-      for (const r of rows) out.set(r.registration_id, { userId: r.user_id, platform: platformOf(r.vendor) });
+      if (allMember.length > 0) out.push({ appId, command: 'Push.AllMemberPush', requests: packGroups(allMember, MAX_EVENTS_PER_REQUEST) });
+      if (offline.length > 0) out.push({ appId, command: 'Push.OfflinePush', requests: packGroups(offline, MAX_EVENTS_PER_REQUEST) });
     }
     return out;
   }
+
+  /**
+   * The user and the vendor platform of each device the entries do not say, in one query per 500.
+   * Answers are kept per push: every event of one push to one device names the user the device had
+   * at the first (a device is told sent and then reached within moments, and is looked up once).
+   */
+  private async deviceInfo(db: Db, appId: number, list: readonly StatEntry[]): Promise<Map<string, DeviceFacts>> {
+    const out = new Map<string, DeviceFacts>();
+    const missing = new Map<string, string[]>(); // registration id → the pushes it is looked up for
+    for (const e of list) {
+      for (const d of e.devices!) {
+        if (d.userId !== undefined && d.devicePlatform !== undefined) continue;
+        const key = `${appId}:${e.taskId}:${d.registrationId}`;
+        const hit = this.devices.get(key);
+        if (hit) out.set(key, hit);
+        else missing.set(d.registrationId, [...(missing.get(d.registrationId) ?? []), key]);
+      }
+    }
+    if (this.devices.size > 200_000) this.devices.clear();
+    for (const part of chunks([...missing.keys()], 500)) {
+      const rows = await db.selectFrom('devices').select(['registration_id', 'user_id', 'vendor']).where('app_id', '=', appId).where('registration_id', 'in', part).execute();
+      for (const r of rows) {
+        const facts = { userId: r.user_id, platform: platformOf(r.vendor) };
+        for (const key of missing.get(r.registration_id)!) {
+          out.set(key, facts);
+          this.devices.set(key, facts);
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** A device's user and vendor platform, as the store had them at the first event of a push to it. */
+interface DeviceFacts {
+  userId: string | null;
+  platform: number;
+}
+
+/** The entries as counter increments: one per platform of each entry, not one per device. */
+function countersOf(entries: readonly StatEntry[], now: number): Counter[] {
+  const counters: Counter[] = [];
+  for (const e of entries) {
+    const base = { appId: e.appId, family: familyOfEntry(e), taskId: e.taskId, hour: hourOf(e.at ?? now), eventType: e.eventType, metric: e.metric, code: e.code ?? 0, reason: e.reason ?? '' };
+    if (e.devices) {
+      const perPlatform = new Map<number, number>();
+      for (const d of e.devices) perPlatform.set(d.platform, (perPlatform.get(d.platform) ?? 0) + 1);
+      for (const [platform, count] of perPlatform) counters.push({ ...base, platform, count });
+    } else if (e.count) counters.push({ ...base, platform: e.platform ?? 0, count: e.count });
+  }
+  return counters;
+}
+
+/** The entry's devices as the callback columns, with what they do not say taken from `known`; no object per device. */
+function stepDevices(list: readonly StatDevice[], known: (d: StatDevice) => DeviceFacts | undefined): StepDevices {
+  const n = list.length;
+  const toAccount = new Array<string>(n);
+  const registrationId = new Array<string>(n);
+  const platform = new Array<number>(n);
+  const devicePlatform = new Array<number>(n);
+  let samePlatform = true;
+  let sameDevicePlatform = true;
+  for (let i = 0; i < n; i++) {
+    const d = list[i]!;
+    const dev = d.userId !== undefined && d.devicePlatform !== undefined ? undefined : known(d);
+    toAccount[i] = d.userId ?? dev?.userId ?? '';
+    registrationId[i] = d.registrationId;
+    platform[i] = d.platform;
+    devicePlatform[i] = d.devicePlatform ?? dev?.platform ?? d.platform;
+    samePlatform &&= platform[i] === platform[0];
+    sameDevicePlatform &&= devicePlatform[i] === devicePlatform[0];
+  }
+  return { toAccount, registrationId, platform: samePlatform ? platform[0]! : platform, devicePlatform: sameDevicePlatform ? devicePlatform[0]! : devicePlatform };
 }
 
 export type LossRule = { code: number; stage: string; reason: string };

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
+import { startCheckpoints } from './checkpoints.js';
 import { withStatementCache } from './statement-cache.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -20,6 +21,8 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** Folder of the SQLite file `herald.sqlite3`. */
   dataDir: string;
+  /** Told when a background checkpoint of the SQLite file failed (the next one tries again). */
+  onCheckpointError?: (message: string) => void;
 }
 
 // int8 (bigint) and numeric come back from pg as strings by default; every bigint Herald stores
@@ -45,14 +48,20 @@ function openPostgres(url: string): { db: Kysely<Database>; schema?: string } {
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), schema };
 }
 
+const sqliteFile = (dataDir: string) => path.join(dataDir, 'herald.sqlite3');
+
 function openSqlite(dataDir: string): Kysely<Database> {
   fs.mkdirSync(dataDir, { recursive: true });
-  const sqlite = new BetterSqlite3(path.join(dataDir, 'herald.sqlite3'));
+  const sqlite = new BetterSqlite3(sqliteFile(dataDir));
   // WAL lets readers run beside the one writer; FULL makes every accepted push survive power loss.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // the background checkpointer (checkpoints.ts) keeps the log short; this connection only steps
+  // in past 80 MB (SQLite's default is 4 MB), and a log that grew is cut back to 64 MB once copied
+  sqlite.pragma('wal_autocheckpoint = 20000');
+  sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 
@@ -73,5 +82,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     dialect = 'sqlite';
   }
   await migrateToLatest(db as unknown as Kysely<unknown>, schema);
-  return { db, dialect, close: () => db.destroy() };
+  const checkpoints = dialect === 'sqlite' ? startCheckpoints(sqliteFile(opts.dataDir), opts.onCheckpointError ?? (() => {})) : undefined;
+  return {
+    db,
+    dialect,
+    async close() {
+      await checkpoints?.stop();
+      await db.destroy();
+    },
+  };
 }
