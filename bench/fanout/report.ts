@@ -136,6 +136,14 @@ export function statisticsTable(runs: HeraldRun[], callbacks: boolean): string {
   row('send → last delivery (ms)', (r) => r.push.lastMs, 1, true);
   row('deliveries/s to connected devices, send → last', (r) => r.push.rateFromSend, 0, false);
   row('server CPU, push → complete (s)', (r) => r.push.serverCpuSeconds, 2, true);
+  // each run measures off then on within a minute: the ratio within a run is steadier than the
+  // ratio of medians when the machine's speed drifts between runs
+  const pairs = on.map((r) => ({ run: r.run, on: r.push.doneMs, off: off.find((o) => o.run === r.run)?.push.doneMs ?? NaN })).filter((p) => Number.isFinite(p.off));
+  if (pairs.length > 0) {
+    const ratios = pairs.map((p) => p.on / p.off - 1);
+    lines.push('');
+    lines.push(`Task done, on against off within each run: ${ratios.map((x) => `${(x * 100).toFixed(1)}%`).join(', ')}; median ${(median(ratios) * 100).toFixed(1)}%.`);
+  }
   lines.push('');
   lines.push('| statistics on, per run | counted sendable at the end of the push phase | counts complete after (s) | callback events / expected | callbacks complete after (s) |');
   lines.push('| --- | ---: | ---: | ---: | ---: |');
