@@ -39,12 +39,12 @@ function groupLosses(losses: readonly Loss[]): Loss[][] {
   for (const l of losses) {
     let groups = byPlatform.get(l.platform);
     if (!groups) byPlatform.set(l.platform, (groups = []));
-    let group: Loss[] | undefined;
-    for (const g of groups) if (g[0]!.stage === l.stage && g[0]!.code === l.code) group = g;
+    const group = groups.find((g) => g[0]!.stage === l.stage && g[0]!.code === l.code);
     if (group) group.push(l);
     else {
-      groups.push([l]);
-      out.push(groups[groups.length - 1]!);
+      const fresh = [l];
+      groups.push(fresh);
+      out.push(fresh);
     }
   }
   return out;
