@@ -61,3 +61,22 @@ test('events given as groups are packed into requests of at most 100, exactly as
   assert.equal(unpackBody(requests[0]!.body), JSON.stringify({ Events: naive.slice(0, 100) }), 'fields in their order');
   assert.deepEqual(packGroups([], 100), []);
 });
+
+test('the devices of a step, on one platform or on several, come out as the events Tencent lists, field for field', async () => {
+  const { allMemberPushGroup, offlinePushGroup } = await import('../src/stats/callback-events.js');
+  const step = { eventType: 1 as const, eventTime: 1764152401, stage: 1 as const, errCode: -2, errInfo: 'no token' };
+  const facts = { dataId: 'd1', taskTime: 1764152400, from: 'admin', msgRandom: 7 };
+  const devices = (platforms: number[]) => ({ toAccount: platforms.map((_, i) => (i === 1 ? '' : `u${i}`)), registrationId: platforms.map((_, i) => `r${i}`), platform: platforms.every((p) => p === platforms[0]) ? platforms[0]! : platforms, devicePlatform: platforms });
+  for (const platforms of [[3, 3, 3], [3, 6, 1]]) {
+    const posted = packGroups([allMemberPushGroup('t1', step, facts, devices(platforms))], 100).flatMap((r) => (JSON.parse(unpackBody(r.body)) as { Events: unknown[] }).Events);
+    assert.deepEqual(
+      posted,
+      platforms.map((p, i) => ({ CallbackCommand: 'Push.AllMemberPush', EventType: 1, TaskId: 't1', DataId: 'd1', TaskTime: 1764152400, EventTime: 1764152401, To_Account: i === 1 ? '' : `u${i}`, RegistrationID: `r${i}`, PushPlatform: p, DeviceType: p, PushStage: 1, ErrCode: -2, ErrInfo: 'no token' })),
+    );
+    const chat = JSON.parse(unpackBody(packGroups([offlinePushGroup('chat_1', step, facts, devices(platforms))], 100)[0]!.body)) as { Events: Record<string, unknown>[] };
+    assert.deepEqual(
+      chat.Events.map((e) => [e.To_Account, e.RegistrationID, e.PushPlatform, 'DeviceType' in e]),
+      platforms.map((p, i) => [i === 1 ? '' : `u${i}`, `r${i}`, p, false]),
+    );
+  }
+});

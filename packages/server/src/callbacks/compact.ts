@@ -102,7 +102,7 @@ function packSegments(segments: readonly Segment[]): string {
   const n = segments.reduce((sum, s) => sum + s.to - s.from, 0);
   if (segments.length === 1) {
     const { from, to } = segments[0]!;
-    return JSON.stringify({ o: first.order, c: first.shared, w: first.values.map((col) => col.slice(from, to)), n: to - from } satisfies Packed);
+    return JSON.stringify({ o: first.order, c: first.shared, w: first.values.map((col) => col.slice(from, to)), n } satisfies Packed);
   }
   const shared: Record<string, unknown> = {};
   for (const k of first.order) {

@@ -213,8 +213,10 @@ export class StatsRecorder {
         if (d.userId !== undefined && d.devicePlatform !== undefined) continue;
         const key = `${appId}:${e.taskId}:${d.registrationId}`;
         const hit = this.devices.get(key);
+        const keys = missing.get(d.registrationId);
         if (hit) out.set(key, hit);
-        else missing.set(d.registrationId, [...(missing.get(d.registrationId) ?? []), key]);
+        else if (keys) keys.push(key);
+        else missing.set(d.registrationId, [key]);
       }
     }
     if (this.devices.size > 200_000) this.devices.clear();
