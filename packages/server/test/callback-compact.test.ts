@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { packEvents, packGroups, unpackBody } from '../src/callbacks/index.js';
+import { packEvents, packGroups, requestBodies, unpackBody } from '../src/callbacks/index.js';
 
 const event = (i: number, stage: number) => ({ CallbackCommand: 'Push.AllMemberPush', EventType: 1, TaskId: 't1', DataId: '', TaskTime: 1764152400, EventTime: 1764152401, To_Account: `user-${i}`, RegistrationID: `r_${i}`, PushPlatform: 2, DeviceType: 2, PushStage: stage, ErrCode: stage === 1 ? 0 : 410, ErrInfo: stage === 1 ? '' : 'gone' });
 
@@ -28,6 +28,13 @@ test('a row stored with a row of values per event (before columns) is posted as 
   const b = event(2, 1);
   const stored = JSON.stringify({ o: Object.keys(a), c: { ...a, To_Account: undefined, RegistrationID: undefined }, v: [['user-1', 'r_1'], ['user-2', 'r_2']] });
   assert.equal(unpackBody(stored), JSON.stringify({ Events: [a, b] }));
+});
+
+test('a row of more than 100 events is posted as Tencent bodies of at most 100, in order', () => {
+  const events = Array.from({ length: 250 }, (_, i) => event(i, (i % 3) + 1));
+  const bodies = requestBodies(packEvents(events), 100);
+  assert.deepEqual(bodies, [events.slice(0, 100), events.slice(100, 200), events.slice(200)].map((Events) => JSON.stringify({ Events })));
+  assert.deepEqual(requestBodies(JSON.stringify({ Events: events.slice(0, 150) }), 100), [events.slice(0, 100), events.slice(100, 150)].map((Events) => JSON.stringify({ Events })), 'a row stored whole too');
 });
 
 test('a row stored whole (Tencent body) is posted as it is', () => {

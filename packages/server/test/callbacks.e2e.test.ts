@@ -230,7 +230,8 @@ for (const db of await testDatabases()) {
       const hg = await appWithCallback('hanging', hanging);
       const ok = await appWithCallback('fast', fast);
 
-      await enqueue(hg, events(500, 'hang'));
+      // five rows: a row's requests go one after another, so it takes several rows to fill the app's four at once
+      for (let i = 0; i < 5; i++) await enqueue(hg, events(100, 'hang'));
       await eventually(async () => hanging.received.length > 0);
       const fe = events(2, 'fail');
       await enqueue(fa, fe);
@@ -264,6 +265,32 @@ for (const db of await testDatabases()) {
       const after4 = hanging.received.slice(4).map((r, i) => r.at - hanging.received[i + 3]!.at);
       assert.ok(after4.every((g) => g >= 300 - 15), `a failing endpoint is probed, not flooded: ${after4}`);
       await admin(h.url, hg, 'set_callback', { Enabled: 0 });
+    });
+
+    test('a row of more than 100 events goes as requests of 100 in order; after a failure, and across a restart, it goes on where it stopped', async () => {
+      const e = await endpoint();
+      let down = false;
+      e.behaviour = (n) => ({ status: n === 2 || down ? 503 : 200 });
+      const app = await appWithCallback('long-row', e);
+      const list = events(450, 'long');
+      await enqueue(app, list);
+      assert.equal(Number((await outbox().select((o) => o.fn.countAll<number>().as('n')).where('app_id', '=', app.sdkAppId).executeTakeFirstOrThrow()).n), 1, 'one row');
+      await eventually(async () => e.received.length >= 3);
+      down = true; // the retry fails too, and the row waits with what it delivered
+      await eventually(async () => e.received.length >= 4);
+      const status = await admin(h.url, app, 'get_callback', {});
+      assert.deepEqual([status.Pending, status.PendingEvents], [1, 250], 'two requests delivered, 250 events to go');
+      await h.restart();
+      down = false;
+      await eventually(async () => e.delivered().length >= 450, 8000);
+      await sleep(200);
+      const first = (r: Received) => r.events[0]!.RegistrationID;
+      const ok = e.received.filter((r) => r.status === 200 && r.answered);
+      assert.deepEqual(ok.map((r) => r.events.length), [100, 100, 100, 100, 50]);
+      assert.deepEqual(ok.map(first), [0, 100, 200, 300, 400].map((i) => list[i]!.RegistrationID), 'in order, none posted again once delivered');
+      assert.deepEqual([...new Set(e.received.filter((r) => r.status !== 200).map(first))], [list[200]!.RegistrationID], 'only the failed request was tried again');
+      assert.deepEqual(e.delivered().map((x) => x.RegistrationID), list.map((x) => x.RegistrationID), 'every event delivered once, in order');
+      assert.equal((await admin(h.url, app, 'get_callback', {})).Pending, 0);
     });
 
     test('rows still waiting when Herald closes are delivered after it starts again on the same store', async () => {

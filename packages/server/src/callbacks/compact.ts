@@ -1,8 +1,9 @@
 /**
- * How a request's events are stored in the outbox: the field names once, the values every event
- * shares once, and the rest as one array per field. The events of one row mostly differ in the
- * device alone, so a row takes about a tenth of the bytes of Tencent's JSON; every byte saved is
- * written, committed and deleted again in the store. The Tencent body is rebuilt as the row is posted.
+ * How an outbox row's events are stored: the field names once, the values every event shares once,
+ * and the rest as one array per field. The events of one row mostly differ in the device alone, so
+ * a row takes about a tenth of the bytes of Tencent's JSON; every byte saved is written, committed
+ * and deleted again in the store. Tencent's request bodies (at most 100 events each) are rebuilt as
+ * the row is posted.
  */
 interface Packed {
   /** Field names, in the events' order. */
@@ -22,16 +23,28 @@ interface PackedRows {
   v: readonly (readonly unknown[])[];
 }
 
-/** One request body from whole events (at least one): each event a group of its own, so the fields they share are found as for groups. */
+/** One row's body from whole events (at least one): each event a group of its own, so the fields they share are found as for groups. */
 export function packEvents(events: readonly Record<string, unknown>[]): string {
   const order = Object.keys(events[0] ?? {});
   return packSegments(events.map((e) => ({ group: { order, shared: e, columns: [], values: [], count: 1 }, from: 0, to: 1 })));
 }
 
-/** The request body `{"Events":[…]}` of a stored row (rows stored whole are returned as they are). */
+/** All the events of a stored row, as the body `{"Events":[…]}` (rows stored whole are returned as they are). */
 export function unpackBody(stored: string): string {
+  return JSON.stringify({ Events: unpackEvents(stored) });
+}
+
+/** A stored row as the request bodies it is posted as, in order: `{"Events":[…]}` of at most `max` events each. */
+export function requestBodies(stored: string, max: number): string[] {
+  const events = unpackEvents(stored);
+  const out: string[] = [];
+  for (let i = 0; i < events.length; i += max) out.push(JSON.stringify({ Events: events.slice(i, i + max) }));
+  return out;
+}
+
+function unpackEvents(stored: string): unknown[] {
   const p = JSON.parse(stored) as Packed | PackedRows | { Events: unknown[] };
-  if ('Events' in p) return stored;
+  if ('Events' in p) return p.Events;
   const varying = p.o.filter((k) => !(k in p.c));
   const count = 'w' in p ? p.n : p.v.length;
   const value = 'w' in p ? (j: number, i: number) => p.w[j]![i] : (j: number, i: number) => p.v[i]![j];
@@ -41,7 +54,7 @@ export function unpackBody(stored: string): string {
     for (const k of p.o) e[k] = k in p.c ? p.c[k] : value(varying.indexOf(k), i);
     events.push(e);
   }
-  return JSON.stringify({ Events: events });
+  return events;
 }
 
 /**
@@ -67,15 +80,15 @@ interface Segment {
   to: number;
 }
 
-/** One request's stored body and how many events it holds. */
-export interface PackedRequest {
+/** One row's stored body and how many events it holds. */
+export interface PackedRow {
   body: string;
   count: number;
 }
 
-/** Stored request bodies of at most `max` events each, in the groups' order. */
-export function packGroups(groups: readonly EventGroup[], max: number): PackedRequest[] {
-  const out: PackedRequest[] = [];
+/** Stored row bodies of at most `max` events each, in the groups' order. */
+export function packGroups(groups: readonly EventGroup[], max: number): PackedRow[] {
+  const out: PackedRow[] = [];
   let segments: Segment[] = [];
   let count = 0;
   const close = () => {
@@ -96,7 +109,7 @@ export function packGroups(groups: readonly EventGroup[], max: number): PackedRe
   return out;
 }
 
-/** One request: a field is shared when every segment has it with the same value, else it is a column of all the segments' values. */
+/** One row: a field is shared when every segment has it with the same value, else it is a column of all the segments' values. */
 function packSegments(segments: readonly Segment[]): string {
   const first = segments[0]!.group;
   const n = segments.reduce((sum, s) => sum + s.to - s.from, 0);

@@ -5,6 +5,13 @@ export type CallbackCommand = 'Push.AllMemberPush' | 'Push.OfflinePush';
 export const MAX_EVENTS_PER_REQUEST = 100;
 
 /**
+ * An outbox row holds up to this many events and is posted as requests of at most 100, in order.
+ * Ten requests to a row: a large push stores a tenth of the rows, whole pages of them rather than a
+ * 4 KB page for each 2 KB row, and compiles a tenth of the inserts (docs/benchmarks.md, 2026-11-27).
+ */
+export const MAX_EVENTS_PER_ROW = 1000;
+
+/**
  * One `Push.AllMemberPush` event (reference §5.1, trtc.io/document/67551), field names as Tencent
  * spells them, plus Herald's RegistrationID. Both times are Unix seconds, as Tencent's document
  * says of TaskTime and EventTime. `CallbackCommand` is added by the outbox.

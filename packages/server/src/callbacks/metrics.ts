@@ -13,7 +13,7 @@ export interface CallbackMetrics {
 export function callbackMetrics(registry: Registry, db: Kysely<Database>): CallbackMetrics {
   new client.Gauge({
     name: 'herald_callback_outbox_rows',
-    help: 'Callback requests in the store, by status (pending, dead)',
+    help: 'Callback outbox rows (up to 1,000 events each) in the store, by status (pending, dead)',
     labelNames: ['status'],
     registers: [registry],
     async collect() {

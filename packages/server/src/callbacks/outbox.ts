@@ -2,9 +2,9 @@ import type { Kysely, Transaction } from 'kysely';
 import { randomHex } from '../auth/secrets.js';
 import { callbackOutbox, type Database } from '../store/index.js';
 import { chunks } from '../util/chunks.js';
-import { MAX_EVENTS_PER_REQUEST, type CallbackCommand } from './events.js';
+import { MAX_EVENTS_PER_ROW, type CallbackCommand } from './events.js';
 import { isActive, type CallbackSettings } from './settings.js';
-import { packEvents, type PackedRequest } from './compact.js';
+import { packEvents, type PackedRow } from './compact.js';
 
 export interface CallbackStatus extends callbackOutbox.OutboxCounts {
   lastError?: string;
@@ -17,8 +17,8 @@ export async function callbackStatus(db: Kysely<Database>, appId: number): Promi
 }
 
 /**
- * Where events for the app's backend are written: rows of the callback_outbox table, each one
- * request body, stored in the transaction of whoever produced the events so that none is lost or
+ * Where events for the app's backend are written: rows of the callback_outbox table, each up to
+ * 1,000 events that the sender posts as requests of at most 100, stored in the transaction of whoever produced the events so that none is lost or
  * told twice by a rollback. The sender posts them.
  */
 export class CallbackOutbox {
@@ -39,14 +39,14 @@ export class CallbackOutbox {
   }
 
   /**
-   * Stores the events in the caller's transaction as rows of at most 100 events each (one request
-   * body per row), each event led by its CallbackCommand as Tencent's are. Callers gather a whole
-   * batch into one call: a row is a request.
+   * Stores the events in the caller's transaction as rows of at most 1,000 events each, each event
+   * led by its CallbackCommand as Tencent's are. Callers gather a whole batch into one call: a
+   * call with few events is one row, posted as one request.
    */
   async enqueue(tx: Transaction<Database> | Kysely<Database>, appId: number, command: CallbackCommand, events: readonly object[]): Promise<void> {
     if (events.length === 0) return;
     const now = Date.now();
-    const rows = chunks(events, MAX_EVENTS_PER_REQUEST).map((part) => ({
+    const rows = chunks(events, MAX_EVENTS_PER_ROW).map((part) => ({
       id: this.nextId(now),
       app_id: appId,
       command,
@@ -58,15 +58,15 @@ export class CallbackOutbox {
     this.notify(appId, events.length);
   }
 
-  /** Stores request bodies packed from groups of events (compact.ts packGroups): the same rows as `enqueue` writes, built with no object per event. */
-  async enqueuePacked(tx: Transaction<Database> | Kysely<Database>, appId: number, command: CallbackCommand, requests: readonly PackedRequest[]): Promise<void> {
-    if (requests.length === 0) return;
+  /** Stores row bodies packed from groups of events (compact.ts packGroups): the same rows as `enqueue` writes, built with no object per event. */
+  async enqueuePacked(tx: Transaction<Database> | Kysely<Database>, appId: number, command: CallbackCommand, rows: readonly PackedRow[]): Promise<void> {
+    if (rows.length === 0) return;
     const now = Date.now();
     await callbackOutbox.insertRows(
       tx,
-      requests.map((r) => ({ id: this.nextId(now), app_id: appId, command, body: r.body, event_count: r.count, created_at: now })),
+      rows.map((r) => ({ id: this.nextId(now), app_id: appId, command, body: r.body, event_count: r.count, created_at: now })),
     );
-    this.notify(appId, requests.reduce((n, r) => n + r.count, 0));
+    this.notify(appId, rows.reduce((n, r) => n + r.count, 0));
   }
 
   /** The app's callback config changed (set_callback): read it again, now. */

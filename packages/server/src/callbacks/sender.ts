@@ -6,7 +6,8 @@ import { backoff, Lane } from './lane.js';
 import type { CallbackMetrics } from './metrics.js';
 import { isActive, type CallbackConfig, type CallbackSettings } from './settings.js';
 import { callbackUrl } from './signing.js';
-import { unpackBody } from './compact.js';
+import { requestBodies } from './compact.js';
+import { MAX_EVENTS_PER_REQUEST } from './events.js';
 import { Batcher } from '../util/batcher.js';
 
 export interface CallbackSenderOptions {
@@ -238,30 +239,48 @@ export class CallbackSender {
     this.deliveries.add(p);
   }
 
+  /**
+   * Posts the row as its requests of at most 100 events, in order, from the first not yet
+   * delivered. A failed request keeps what went before as delivered (`posted`) and schedules the
+   * rest with back-off. A row whose lease is half spent is given back with its progress and taken
+   * again at once, so its lease never runs out while a request is in flight.
+   */
   private async deliver(lane: Lane, row: OutboxRow, config: CallbackConfig): Promise<void> {
     const { db, owner } = this.o;
-    await Promise.race([lane.pacer(config.maxPerSecond ?? this.o.defaultPerSecond).take(1), this.stopped]);
-    if (this.closing) return callbackOutbox.release(db, owner, [row.id]);
-    const url = callbackUrl(config.url, row.app_id, row.command, config.token, Math.floor(Date.now() / 1000));
-    const result = await postCallback(url, unpackBody(row.body), AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stop.signal]));
-    // a request cut short by close was not the endpoint's failure: the row goes back as it was
-    if (!result.ok && this.stop.signal.aborted) return callbackOutbox.release(db, owner, [row.id]);
-    const now = Date.now();
-    if (result.ok) {
-      lane.succeeded();
-      this.delivered.add(row.id);
-      this.o.metrics?.requests.inc({ outcome: 'delivered' });
-      this.o.metrics?.events.inc({ outcome: 'delivered' }, row.event_count);
+    const claimedAt = Date.now();
+    const bodies = requestBodies(row.body, MAX_EVENTS_PER_REQUEST);
+    let posted = row.posted;
+    for (let i = Math.floor(posted / MAX_EVENTS_PER_REQUEST); i < bodies.length; i++) {
+      await Promise.race([lane.pacer(config.maxPerSecond ?? this.o.defaultPerSecond).take(1), this.stopped]);
+      if (this.closing) return callbackOutbox.putBack(db, row.id, owner, posted);
+      if (Date.now() - claimedAt > this.o.leaseMs / 2) {
+        lane.due = Math.min(lane.due, Date.now());
+        return callbackOutbox.putBack(db, row.id, owner, posted);
+      }
+      const url = callbackUrl(config.url, row.app_id, row.command, config.token, Math.floor(Date.now() / 1000));
+      const result = await postCallback(url, bodies[i]!, AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stop.signal]));
+      // a request cut short by close was not the endpoint's failure: the row goes back as it was
+      if (!result.ok && this.stop.signal.aborted) return callbackOutbox.putBack(db, row.id, owner, posted);
+      const events = Math.min(MAX_EVENTS_PER_REQUEST, row.event_count - i * MAX_EVENTS_PER_REQUEST);
+      if (result.ok) {
+        lane.succeeded();
+        posted = i * MAX_EVENTS_PER_REQUEST + events;
+        this.o.metrics?.requests.inc({ outcome: 'delivered' });
+        this.o.metrics?.events.inc({ outcome: 'delivered' }, events);
+        continue;
+      }
+      const now = Date.now();
+      const { firstMs, maxMs } = this.o.backoff;
+      lane.failed(now, firstMs, maxMs);
+      const attempts = row.attempts + 1;
+      const dead = now - row.created_at >= this.o.retryForMs;
+      const retryAt = now + backoff(attempts, firstMs, maxMs);
+      await callbackOutbox.failed(db, row.id, owner, posted, attempts, result.error, dead ? 'dead' : { at: retryAt });
+      if (!dead) lane.due = Math.min(lane.due, retryAt);
+      this.o.metrics?.requests.inc({ outcome: dead ? 'dead' : 'failed' });
+      if (dead) this.o.metrics?.events.inc({ outcome: 'dead' }, row.event_count - posted);
       return;
     }
-    const { firstMs, maxMs } = this.o.backoff;
-    lane.failed(now, firstMs, maxMs);
-    const attempts = row.attempts + 1;
-    const dead = now - row.created_at >= this.o.retryForMs;
-    const retryAt = now + backoff(attempts, firstMs, maxMs);
-    await callbackOutbox.failed(db, row.id, owner, attempts, result.error, dead ? 'dead' : { at: retryAt });
-    if (!dead) lane.due = Math.min(lane.due, retryAt);
-    this.o.metrics?.requests.inc({ outcome: dead ? 'dead' : 'failed' });
-    if (dead) this.o.metrics?.events.inc({ outcome: 'dead' }, row.event_count);
+    this.delivered.add(row.id);
   }
 }

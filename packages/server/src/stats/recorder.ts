@@ -9,8 +9,8 @@ import { chunks } from '../util/chunks.js';
 import { groupBy } from '../util/group-by.js';
 import { platformOf, EventType } from './platforms.js';
 import { familyOf } from '../dispatch/task-id.js';
-import { MAX_EVENTS_PER_REQUEST, type CallbackCommand } from '../callbacks/events.js';
-import { packGroups, type EventGroup, type PackedRequest } from '../callbacks/compact.js';
+import { MAX_EVENTS_PER_ROW, type CallbackCommand } from '../callbacks/events.js';
+import { packGroups, type EventGroup, type PackedRow } from '../callbacks/compact.js';
 import { allMemberPushGroup, offlinePushGroup, TaskFactsCache, type GroupStep, type StepDevices } from './callback-events.js';
 
 type Db = Transaction<Database> | Kysely<Database>;
@@ -55,8 +55,8 @@ export interface StatEntry {
 /** Where per-device events go for the app's backend (callbacks/): asked before, and written inside, the recorder's transaction. */
 export interface CallbackSink {
   wants(appId: number, via: Db): Promise<boolean>;
-  /** Stores request bodies already packed (callbacks/compact.ts packGroups). */
-  enqueuePacked(db: Db, appId: number, command: CallbackCommand, requests: readonly PackedRequest[]): Promise<void>;
+  /** Stores row bodies already packed (callbacks/compact.ts packGroups). */
+  enqueuePacked(db: Db, appId: number, command: CallbackCommand, rows: readonly PackedRow[]): Promise<void>;
 }
 
 export interface RecorderOptions {
@@ -80,11 +80,11 @@ const STAGE: Partial<Record<Metric, 1 | 2 | 3>> = { sent: 1, loss_ready: 1, reac
 
 type TraceRow = Insertable<Database['trace_events']>;
 
-/** What some entries come to in the store: counter increments, trace rows and callback request bodies. */
+/** What some entries come to in the store: counter increments, trace rows and callback rows. */
 interface Writes {
   counters: Counter[];
   trace: TraceRow[];
-  callbacks: { appId: number; command: CallbackCommand; requests: PackedRequest[] }[];
+  callbacks: { appId: number; command: CallbackCommand; rows: PackedRow[] }[];
 }
 
 /**
@@ -129,7 +129,7 @@ export class StatsRecorder {
   }
 
   private async prepare(db: Db, entries: readonly StatEntry[], now: number): Promise<Writes> {
-    return { counters: countersOf(entries, now), trace: this.traceRows(entries, now), callbacks: await this.callbackRequests(db, entries, now) };
+    return { counters: countersOf(entries, now), trace: this.traceRows(entries, now), callbacks: await this.callbackRows(db, entries, now) };
   }
 
   private async store(tx: Db, list: readonly Writes[]): Promise<void> {
@@ -137,9 +137,9 @@ export class StatsRecorder {
     for (const part of chunks(list.flatMap((w) => w.trace), 500)) await tx.insertInto('trace_events').values(part).execute();
     const sink = this.opts.callbacks;
     if (!sink) return;
-    // one insert for all of an app's requests, not one per batch handed to `add`
+    // one insert for all of an app's rows, not one per batch handed to `add`
     const byApp = groupBy(list.flatMap((w) => w.callbacks), (c) => `${c.appId}\u0000${c.command}`);
-    for (const cs of byApp.values()) await sink.enqueuePacked(tx, cs[0]!.appId, cs[0]!.command, cs.flatMap((c) => c.requests));
+    for (const cs of byApp.values()) await sink.enqueuePacked(tx, cs[0]!.appId, cs[0]!.command, cs.flatMap((c) => c.rows));
   }
 
   private traceRows(entries: readonly StatEntry[], now: number): TraceRow[] {
@@ -160,8 +160,8 @@ export class StatsRecorder {
     return rows;
   }
 
-  /** The entries' events for each app that wants them, packed into request bodies. */
-  private async callbackRequests(db: Db, entries: readonly StatEntry[], now: number): Promise<Writes['callbacks']> {
+  /** The entries' events for each app that wants them, packed into outbox rows. */
+  private async callbackRows(db: Db, entries: readonly StatEntry[], now: number): Promise<Writes['callbacks']> {
     const out: Writes['callbacks'] = [];
     const sink = this.opts.callbacks;
     if (!sink) return out;
@@ -194,8 +194,8 @@ export class StatsRecorder {
         if (familyOfEntry(e) === 1) offline.push(offlinePushGroup(e.taskId, step, facts, cols));
         else allMember.push(allMemberPushGroup(e.taskId, step, facts, cols));
       }
-      if (allMember.length > 0) out.push({ appId, command: 'Push.AllMemberPush', requests: packGroups(allMember, MAX_EVENTS_PER_REQUEST) });
-      if (offline.length > 0) out.push({ appId, command: 'Push.OfflinePush', requests: packGroups(offline, MAX_EVENTS_PER_REQUEST) });
+      if (allMember.length > 0) out.push({ appId, command: 'Push.AllMemberPush', rows: packGroups(allMember, MAX_EVENTS_PER_ROW) });
+      if (offline.length > 0) out.push({ appId, command: 'Push.OfflinePush', rows: packGroups(offline, MAX_EVENTS_PER_ROW) });
     }
     return out;
   }

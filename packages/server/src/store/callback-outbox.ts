@@ -5,7 +5,7 @@ import { chunks } from '../util/chunks.js';
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** A row as the sender holds it while posting it. */
-export type OutboxRow = Pick<CallbackOutboxTable, 'id' | 'app_id' | 'command' | 'body' | 'event_count' | 'next_at' | 'created_at'> & { attempts: number };
+export type OutboxRow = Pick<CallbackOutboxTable, 'id' | 'app_id' | 'command' | 'body' | 'event_count' | 'next_at' | 'created_at'> & { attempts: number; posted: number };
 
 export type NewOutboxRow = Pick<CallbackOutboxTable, 'id' | 'app_id' | 'command' | 'body' | 'event_count' | 'created_at'>;
 
@@ -50,7 +50,7 @@ export async function claimDue(db: Kysely<Database>, appId: number, owner: strin
       ids.map((r) => r.id),
     )
     .where(leaseFree(now))
-    .returning(['id', 'app_id', 'command', 'body', 'event_count', 'attempts', 'next_at', 'created_at'])
+    .returning(['id', 'app_id', 'command', 'body', 'event_count', 'attempts', 'posted', 'next_at', 'created_at'])
     .execute();
   return rows.sort((a, b) => a.next_at - b.next_at || (a.id < b.id ? -1 : 1));
 }
@@ -71,11 +71,14 @@ export async function remove(db: Kysely<Database>, ids: readonly string[]): Prom
   for (const part of chunks(ids, 500)) await db.deleteFrom('callback_outbox').where('id', 'in', part).execute();
 }
 
-/** A failed attempt: tried again at `nextAt`, or kept as dead. Only the lease holder may write it. */
-export async function failed(db: Kysely<Database>, id: string, owner: string, attempts: number, error: string, next: { at: number } | 'dead'): Promise<void> {
+/**
+ * A failed attempt: tried again at `nextAt`, or kept as dead; `posted` events of the row were
+ * delivered before the request that failed. Only the lease holder may write it.
+ */
+export async function failed(db: Kysely<Database>, id: string, owner: string, posted: number, attempts: number, error: string, next: { at: number } | 'dead'): Promise<void> {
   await db
     .updateTable('callback_outbox')
-    .set({ attempts, last_error: error.slice(0, 500), lease_owner: null, lease_until: null, ...(next === 'dead' ? { status: 'dead' } : { next_at: next.at }) })
+    .set({ posted, attempts, last_error: error.slice(0, 500), lease_owner: null, lease_until: null, ...(next === 'dead' ? { status: 'dead' } : { next_at: next.at }) })
     .where('id', '=', id)
     .where('lease_owner', '=', owner)
     .execute();
@@ -89,6 +92,11 @@ export async function release(db: Kysely<Database>, owner: string, ids?: readonl
     q = q.where('id', 'in', ids);
   }
   await q.execute();
+}
+
+/** Gives back one row, of which `posted` events are delivered, for anyone to go on with at once. */
+export async function putBack(db: Kysely<Database>, id: string, owner: string, posted: number): Promise<void> {
+  await db.updateTable('callback_outbox').set({ posted, lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
 }
 
 /** Makes the app's pending rows due now: its endpoint changed, so their back-off no longer says anything. */
@@ -113,14 +121,14 @@ export async function dropDead(db: Db, appId: number): Promise<number> {
 export interface OutboxCounts {
   pending: number;
   dead: number;
-  /** Events in those rows. */
+  /** Events in those rows not delivered yet. */
   pendingEvents: number;
   deadEvents: number;
 }
 
 /** Rows and events waiting and dead, for one app or (no appId) the whole store. */
 export async function counts(db: Db, appId?: number): Promise<OutboxCounts> {
-  let q = db.selectFrom('callback_outbox').select((eb) => ['status', eb.fn.countAll<number>().as('rows'), eb.fn.sum<number>('event_count').as('events')]);
+  let q = db.selectFrom('callback_outbox').select((eb) => ['status', eb.fn.countAll<number>().as('rows'), eb.fn.sum<number>(eb('event_count', '-', eb.ref('posted'))).as('events')]);
   if (appId !== undefined) q = q.where('status', 'in', ['pending', 'dead']).where('app_id', '=', appId);
   const out: OutboxCounts = { pending: 0, dead: 0, pendingEvents: 0, deadEvents: 0 };
   for (const r of await q.groupBy('status').execute()) {

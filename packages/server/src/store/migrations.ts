@@ -440,6 +440,14 @@ migrations['0012_call_ids'] = {
   },
 };
 
+// An outbox row holds up to 1,000 events, posted as requests of 100 (callbacks/events.ts): `posted`
+// counts the events of its first requests already delivered, so a retry goes on from there.
+migrations['0013_callback_progress'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('callback_outbox').addColumn('posted', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

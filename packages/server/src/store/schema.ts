@@ -252,9 +252,11 @@ export interface CallbackOutboxTable {
   app_id: number;
   /** CallbackCommand, e.g. Push.AllMemberPush. */
   command: string;
-  /** JSON: the request body, {"Events":[…]}. */
+  /** JSON: the events, packed (callbacks/compact.ts), or stored whole as {"Events":[…]}. */
   body: string;
   event_count: number;
+  /** Events of the row's first requests already delivered (a row is posted as requests of at most 100). */
+  posted: Generated<number>;
   /** pending, or dead once it can no longer be delivered. */
   status: string;
   attempts: Generated<number>;
