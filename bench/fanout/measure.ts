@@ -91,6 +91,8 @@ export interface PushResult {
 export interface HeraldVariant {
   statistics: boolean;
   sink?: CallbackSink;
+  /** Which of the run's pushes this is (0 or 1): each has its own client addresses. */
+  index?: number;
 }
 
 /** How far the statistics and callbacks of the push trailed its delivery. */
@@ -102,6 +104,8 @@ export interface StatsLag {
   countsLagS: number;
   /** Events the sink got for the task, those expected, and from the end of the push phase to the last of them (s). */
   callbackEvents: number;
+  /** Events the sink had already got when the push phase ended: posted while the push was being delivered. */
+  callbackEventsAtEnd: number;
   expectedEvents: number;
   callbacksLagS: number;
 }
@@ -109,6 +113,8 @@ export interface StatsLag {
 export interface HeraldRun {
   run: number;
   statistics: boolean;
+  /** 0: the run's first push, 1: its second (absent in results recorded before the order alternated). */
+  index?: number;
   startMs: number;
   audience: AudienceResult[];
   push: PushResult;
@@ -118,12 +124,13 @@ export interface HeraldRun {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Loopback source addresses per server and run (127.0.3.x Herald, 127.0.4.x baseline; the gateway
- * benchmark uses 127.0.1/2.x), two per client process, so no run meets another's TIME_WAIT ports.
+ * Loopback source addresses per server, run and push (127.0.3.x Herald, 127.0.4.x baseline; the
+ * gateway benchmark uses 127.0.1/2.x), two per client process, so no push meets another's TIME_WAIT
+ * ports. `slot` is run × 2 + the push's index in the run.
  */
-function clientAddresses(kind: Kind, run: number, client: number): string[] {
+function clientAddresses(kind: Kind, slot: number, client: number): string[] {
   const net = kind === 'herald' ? '127.0.3' : '127.0.4';
-  const base = run * 8 + 1 + 2 * client;
+  const base = slot * 8 + 1 + 2 * client;
   return [`${net}.${base}`, `${net}.${base + 1}`];
 }
 
@@ -146,7 +153,7 @@ interface PushTrigger {
 }
 
 /** Connects the devices, sends one push, waits until it is delivered (and done), collects the receipts. */
-async function pushPhase(kind: Kind, run: number, cfg: FanoutConfig, server: Child, url: string, sdkAppId: number, devicesFile: string, trigger: PushTrigger, children: Child[], log: (s: string) => void): Promise<PushResult> {
+async function pushPhase(kind: Kind, run: number, slot: number, cfg: FanoutConfig, server: Child, url: string, sdkAppId: number, devicesFile: string, trigger: PushTrigger, children: Child[], log: (s: string) => void): Promise<PushResult> {
   const t0 = performance.now();
   const clients = Array.from({ length: cfg.clients }, (_, i) => {
     const c = new Child(`${kind}-client${i + 1}`, path.join(here, 'clients.ts'), [], []);
@@ -158,7 +165,7 @@ async function pushPhase(kind: Kind, run: number, cfg: FanoutConfig, server: Chi
       devicesFile,
       from: Math.floor((i * cfg.connected) / cfg.clients),
       to: Math.floor(((i + 1) * cfg.connected) / cfg.clients),
-      localAddresses: clientAddresses(kind, run, i),
+      localAddresses: clientAddresses(kind, slot, i),
       concurrency: 64,
       timeoutMs: 180_000,
     };
@@ -340,10 +347,10 @@ export async function measureHerald(
         return { done: t?.Status === 'done', task: t };
       },
     };
-    const push = await pushPhase('herald', run, cfg, server, url, seed.sdkAppId, devicesFile, trigger, children, log);
+    const push = await pushPhase('herald', run, run * 2 + (variant.index ?? 0), cfg, server, url, seed.sdkAppId, devicesFile, trigger, children, log);
     const lag = variant.statistics ? await statsLag(api, cfg, push, variant.sink, log) : undefined;
     await stopServer(server, log);
-    return { run: run + 1, statistics: variant.statistics, startMs, audience, push, lag };
+    return { run: run + 1, statistics: variant.statistics, index: variant.index ?? 0, startMs, audience, push, lag };
   } finally {
     for (const c of children) c.kill();
     // wait for them to be gone, or a dying server could recreate files in the folder being removed
@@ -367,7 +374,8 @@ async function statsLag(api: AdminApi, cfg: FanoutConfig, push: PushResult, sink
   const t0 = nowMs();
   const sendableAtEnd = await sendable();
   let countsAt = sendableAtEnd >= expectedSendable ? t0 : NaN;
-  let eventsAt = !sink || sink.events(push.taskId) >= expectedEvents ? t0 : NaN;
+  const callbackEventsAtEnd = sink?.events(push.taskId) ?? 0;
+  let eventsAt = !sink || callbackEventsAtEnd >= expectedEvents ? t0 : NaN;
   const deadline = t0 + 120_000;
   while ((Number.isNaN(countsAt) || Number.isNaN(eventsAt)) && nowMs() < deadline) {
     await sleep(200);
@@ -379,10 +387,11 @@ async function statsLag(api: AdminApi, cfg: FanoutConfig, push: PushResult, sink
     expectedSendable,
     countsLagS: (countsAt - t0) / 1000,
     callbackEvents: sink?.events(push.taskId) ?? 0,
+    callbackEventsAtEnd,
     expectedEvents: sink ? expectedEvents : 0,
     callbacksLagS: sink ? (eventsAt - t0) / 1000 : NaN,
   };
-  log(`herald statistics: ${lag.sendableAtEnd}/${expectedSendable} counted at the end of the push phase, all after ${lag.countsLagS.toFixed(2)} s; callbacks ${lag.callbackEvents}/${lag.expectedEvents} events, all after ${lag.callbacksLagS.toFixed(2)} s`);
+  log(`herald statistics: ${lag.sendableAtEnd}/${expectedSendable} counted at the end of the push phase, all after ${lag.countsLagS.toFixed(2)} s; callbacks ${lag.callbackEvents}/${lag.expectedEvents} events (${callbackEventsAtEnd} of them during the push), all after ${lag.callbacksLagS.toFixed(2)} s`);
   return lag;
 }
 
@@ -402,7 +411,7 @@ export async function measureBare(run: number, cfg: FanoutConfig, devicesFile: s
       },
       probe: () => httpGet(`${url}/healthz`),
     };
-    const push = await pushPhase('bare', run, cfg, server, url, 1, devicesFile, trigger, children, log);
+    const push = await pushPhase('bare', run, run * 2, cfg, server, url, 1, devicesFile, trigger, children, log);
     await stopServer(server, log);
     return push;
   } finally {

@@ -106,10 +106,12 @@ try {
   const sink = new CallbackSink();
   if (variantsOn.includes(true) && withCallbacks) await sink.start();
   for (let run = 0; run < cfg.runs; run++) {
-    for (const statsOn of seed ? variantsOn : []) {
+    // the order alternates, so that whatever a run leaves behind for the next one weighs on both variants alike
+    const order = run % 2 === 0 ? variantsOn : [...variantsOn].reverse();
+    for (const [index, statsOn] of (seed ? order : []).entries()) {
       // Each Herald run loads the source afresh: note what it loaded, and whether it moved meanwhile.
       const before = serverSourceHash();
-      const r = await measureHerald(run, cfg, seed!, model.AUDIENCE_CASES, expected, workDir, devicesFile, profDir, log, { statistics: statsOn, sink: statsOn && withCallbacks ? sink : undefined });
+      const r = await measureHerald(run, cfg, seed!, model.AUDIENCE_CASES, expected, workDir, devicesFile, profDir, log, { statistics: statsOn, sink: statsOn && withCallbacks ? sink : undefined, index });
       const after = serverSourceHash();
       if (before !== prov.serverSourceHash || after !== before) log(`WARNING: server source changed (hash ${prov.serverSourceHash} → ${before} → ${after}); this run is not comparable`);
       heraldRuns.push({ ...r, serverSource: before === after ? before : `${before}→${after}` });

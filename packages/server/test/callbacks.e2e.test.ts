@@ -293,6 +293,25 @@ for (const db of await testDatabases()) {
       assert.equal((await admin(h.url, app, 'get_callback', {})).Pending, 0);
     });
 
+    test('a row whose lease is half spent is given back with its progress and taken again, so no request is posted twice', async () => {
+      // a 600 ms lease and requests answered in 150 ms: a row of five requests outlives its lease
+      const slow = await startTestHerald(db, {}, { callbacks: { pollMs: 50, leaseMs: 600 } });
+      try {
+        const e = await endpoint();
+        e.behaviour = () => ({ status: 200, delayMs: 150 });
+        const app = await slow.createApp('lease');
+        await admin(slow.url, app, 'set_callback', { Url: e.url });
+        const list = events(500, 'lease');
+        await slow.herald.store.db.transaction().execute((tx) => slow.herald.callbacks.enqueue(tx, app.sdkAppId, 'Push.AllMemberPush', list));
+        await eventually(async () => e.delivered().length >= 500, 8000);
+        await sleep(300);
+        assert.deepEqual(e.received.map((r) => r.events.length), [100, 100, 100, 100, 100], 'five requests, none twice');
+        assert.deepEqual(e.delivered().map((x) => x.RegistrationID), list.map((x) => x.RegistrationID));
+      } finally {
+        await slow.stop();
+      }
+    });
+
     test('rows still waiting when Herald closes are delivered after it starts again on the same store', async () => {
       const e = await endpoint();
       e.behaviour = () => ({ status: 503 });

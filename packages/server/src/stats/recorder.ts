@@ -246,12 +246,23 @@ function countersOf(entries: readonly StatEntry[], now: number): Counter[] {
   for (const e of entries) {
     const base = { appId: e.appId, family: familyOfEntry(e), taskId: e.taskId, hour: hourOf(e.at ?? now), eventType: e.eventType, metric: e.metric, code: e.code ?? 0, reason: e.reason ?? '' };
     if (e.devices) {
-      const perPlatform = new Map<number, number>();
-      for (const d of e.devices) perPlatform.set(d.platform, (perPlatform.get(d.platform) ?? 0) + 1);
-      for (const [platform, count] of perPlatform) counters.push({ ...base, platform, count });
+      for (const [platform, count] of countPerPlatform(e.devices)) counters.push({ ...base, platform, count });
     } else if (e.count) counters.push({ ...base, platform: e.platform ?? 0, count: e.count });
   }
   return counters;
+}
+
+/** How many of the devices are on each platform: most lists are of one, and need no map. */
+function countPerPlatform(devices: readonly StatDevice[]): [number, number][] {
+  if (devices.length === 0) return [];
+  const first = devices[0]!.platform;
+  let others: Map<number, number> | undefined;
+  let same = 0;
+  for (const d of devices) {
+    if (d.platform === first) same++;
+    else (others ??= new Map()).set(d.platform, (others.get(d.platform) ?? 0) + 1);
+  }
+  return [[first, same], ...(others ?? [])];
 }
 
 /** The entry's devices as the callback columns, with what they do not say taken from `known`; no object per device. */
