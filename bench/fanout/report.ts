@@ -144,8 +144,8 @@ export function statisticsTable(runs: HeraldRun[], callbacks: boolean): string {
     const ratios = pairs.map((p) => p.on / p.off - 1);
     lines.push('');
     lines.push(`Task done, on against off within each run: ${pairs.map((p, i) => `${pct(ratios[i]!)}${p.onFirst ? ' (on first)' : ''}`).join(', ')}; median ${pct(median(ratios))}.`);
-    // a run's second push is slower than its first whatever it is (docs/benchmarks.md, 2026-11-27);
-    // the order alternates, and the mean of the two orders' medians leaves that out
+    // which of a run's two pushes goes first moved the figures (docs/benchmarks.md, 2026-11-27): the
+    // order alternates, and the mean of the two orders' medians leaves it out
     const offFirst = ratios.filter((_, i) => !pairs[i]!.onFirst);
     const onFirst = ratios.filter((_, i) => pairs[i]!.onFirst);
     if (offFirst.length > 0 && onFirst.length > 0) {
