@@ -17,9 +17,9 @@ export async function callbackStatus(db: Kysely<Database>, appId: number): Promi
 }
 
 /**
- * Where events for the app's backend are written: rows of the callback_outbox table, each up to
- * 1,000 events that the sender posts as requests of at most 100, stored in the transaction of whoever produced the events so that none is lost or
- * told twice by a rollback. The sender posts them.
+ * Where events for the app's backend are written: rows of the callback_outbox table, each of up to
+ * 1,000 events, stored in the transaction of whoever produced the events so that none is lost or
+ * told twice by a rollback. The sender posts each row as requests of at most 100.
  */
 export class CallbackOutbox {
   private seq = 0;

@@ -84,14 +84,9 @@ export async function failed(db: Kysely<Database>, id: string, owner: string, po
     .execute();
 }
 
-/** Gives back rows this owner claimed and did not post (on close), for anyone to take at once. */
-export async function release(db: Kysely<Database>, owner: string, ids?: readonly string[]): Promise<void> {
-  let q = db.updateTable('callback_outbox').set({ lease_owner: null, lease_until: null }).where('lease_owner', '=', owner);
-  if (ids) {
-    if (ids.length === 0) return;
-    q = q.where('id', 'in', ids);
-  }
-  await q.execute();
+/** Gives back every row this owner holds (on close), for anyone to take at once. */
+export async function release(db: Kysely<Database>, owner: string): Promise<void> {
+  await db.updateTable('callback_outbox').set({ lease_owner: null, lease_until: null }).where('lease_owner', '=', owner).execute();
 }
 
 /** Gives back one row, of which `posted` events are delivered, for anyone to go on with at once. */
