@@ -101,7 +101,9 @@ export class StatsRecorder {
   private preparing: Promise<void> = Promise.resolve();
   private traced = new Map<string, number>();
   private tasks = new TaskFactsCache();
-  private devices = new Map<string, DeviceFacts>();
+  /** `${appId}:${taskId}` → registration id → the device's facts for that push (deviceInfo). */
+  private devices = new Map<string, Map<string, DeviceFacts>>();
+  private cachedDevices = 0;
 
   constructor(
     private db: Kysely<Database>,
@@ -174,7 +176,7 @@ export class StatsRecorder {
     }
     for (const [appId, list] of byApp) {
       if (!(await sink.wants(appId, db))) continue;
-      const devices = await this.deviceInfo(db, appId, list);
+      const devicesOf = await this.deviceInfo(db, appId, list);
       // chat and call pushes are told as Tencent tells chat message pushes, the rest as AllMemberPush;
       // each entry is one group of events (callbacks/compact.ts), with no object per device
       const allMember: EventGroup[] = [];
@@ -190,7 +192,8 @@ export class StatsRecorder {
           errCode: lost ? (e.code ?? 0) : 0,
           errInfo: lost ? (e.reason ?? '') : '',
         };
-        const cols = stepDevices(e.devices!, (d) => devices.get(`${appId}:${e.taskId}:${d.registrationId}`));
+        const known = devicesOf(e.taskId);
+        const cols = stepDevices(e.devices!, (d) => known?.get(d.registrationId));
         if (familyOfEntry(e) === 1) offline.push(offlinePushGroup(e.taskId, step, facts, cols));
         else allMember.push(allMemberPushGroup(e.taskId, step, facts, cols));
       }
@@ -201,36 +204,45 @@ export class StatsRecorder {
   }
 
   /**
-   * The user and the vendor platform of each device the entries do not say, in one query per 500.
-   * Answers are kept per push: every event of one push to one device names the user the device had
-   * at the first (a device is told sent and then reached within moments, and is looked up once).
+   * The user and the vendor platform of each device the entries do not say, in one query per 500;
+   * what it returns gives them per push. Answers are kept per push: every event of one push to one
+   * device names the user the device had at the first (a device is told sent and then reached
+   * within moments, and is looked up once). Kept by push, then by registration id, so that no key
+   * is built per device.
    */
-  private async deviceInfo(db: Db, appId: number, list: readonly StatEntry[]): Promise<Map<string, DeviceFacts>> {
-    const out = new Map<string, DeviceFacts>();
-    const missing = new Map<string, string[]>(); // registration id → the pushes it is looked up for
+  private async deviceInfo(db: Db, appId: number, list: readonly StatEntry[]): Promise<(taskId: string) => ReadonlyMap<string, DeviceFacts> | undefined> {
+    if (this.cachedDevices > 200_000) {
+      this.devices.clear();
+      this.cachedDevices = 0;
+    }
+    const missing = new Map<string, Map<string, DeviceFacts>[]>(); // registration id → the pushes it is looked up for
     for (const e of list) {
+      let ofTask: Map<string, DeviceFacts> | undefined;
       for (const d of e.devices!) {
         if (d.userId !== undefined && d.devicePlatform !== undefined) continue;
-        const key = `${appId}:${e.taskId}:${d.registrationId}`;
-        const hit = this.devices.get(key);
-        const keys = missing.get(d.registrationId);
-        if (hit) out.set(key, hit);
-        else if (keys) keys.push(key);
-        else missing.set(d.registrationId, [key]);
+        ofTask ??= this.taskDevices(appId, e.taskId);
+        if (ofTask.has(d.registrationId)) continue;
+        const pushes = missing.get(d.registrationId);
+        if (!pushes) missing.set(d.registrationId, [ofTask]);
+        else if (!pushes.includes(ofTask)) pushes.push(ofTask);
       }
     }
-    if (this.devices.size > 200_000) this.devices.clear();
     for (const part of chunks([...missing.keys()], 500)) {
       const rows = await db.selectFrom('devices').select(['registration_id', 'user_id', 'vendor']).where('app_id', '=', appId).where('registration_id', 'in', part).execute();
       for (const r of rows) {
         const facts = { userId: r.user_id, platform: platformOf(r.vendor) };
-        for (const key of missing.get(r.registration_id)!) {
-          out.set(key, facts);
-          this.devices.set(key, facts);
-        }
+        for (const ofTask of missing.get(r.registration_id)!) ofTask.set(r.registration_id, facts);
+        this.cachedDevices += missing.get(r.registration_id)!.length;
       }
     }
-    return out;
+    return (taskId) => this.devices.get(`${appId}:${taskId}`);
+  }
+
+  private taskDevices(appId: number, taskId: string): Map<string, DeviceFacts> {
+    const key = `${appId}:${taskId}`;
+    let ofTask = this.devices.get(key);
+    if (!ofTask) this.devices.set(key, (ofTask = new Map()));
+    return ofTask;
   }
 }
 
