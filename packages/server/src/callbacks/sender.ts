@@ -258,7 +258,7 @@ export class CallbackSender {
         return callbackOutbox.putBack(db, row.id, owner, posted);
       }
       const url = callbackUrl(config.url, row.app_id, row.command, config.token, Math.floor(Date.now() / 1000));
-      const result = await postCallback(url, bodies[i]!, AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.stop.signal]));
+      const result = await postCallback(url, bodies[i]!, this.o.timeoutMs, this.stop.signal);
       // a request cut short by close was not the endpoint's failure: the row goes back as it was
       if (!result.ok && this.stop.signal.aborted) return callbackOutbox.putBack(db, row.id, owner, posted);
       const events = Math.min(MAX_EVENTS_PER_REQUEST, row.event_count - i * MAX_EVENTS_PER_REQUEST);
