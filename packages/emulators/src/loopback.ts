@@ -16,8 +16,14 @@ export abstract class LoopbackEmulator {
   base = '';
   /** With `tls`: the self-signed certificate the server presents, to trust as CA. */
   caCertificate = '';
+  /** Requests received so far, counted on arrival (before they are answered). */
+  arrivals = 0;
+  /** Requests answered so far. */
+  answers = 0;
   private server: http.Server | http2.Http2SecureServer | undefined;
   private sockets = new Set<Socket>();
+  private gate: Promise<void> | null = null;
+  private watchers = new Set<() => void>();
 
   constructor(private transport: { tls?: boolean } = {}) {}
 
@@ -51,11 +57,58 @@ export abstract class LoopbackEmulator {
     await new Promise((r) => server.close(r));
   }
 
+  /**
+   * From now on requests wait, unanswered, until the returned function is called: a test can stop
+   * the sender while its request is in flight.
+   */
+  hold(): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    this.gate = gate;
+    return () => {
+      if (this.gate === gate) this.gate = null;
+      release();
+    };
+  }
+
+  /** Resolves once `n` requests have arrived in all (see `arrivals`). */
+  arrived(n: number): Promise<void> {
+    return this.until(() => this.arrivals >= n);
+  }
+
+  /** Resolves once `n` requests have been answered in all (see `answers`). */
+  answered(n: number): Promise<void> {
+    return this.until(() => this.answers >= n);
+  }
+
+  private until(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        this.watchers.delete(check);
+        resolve();
+      };
+      this.watchers.add(check);
+    });
+  }
+
+  private changed(): void {
+    for (const w of [...this.watchers]) w();
+  }
+
   protected abstract handle(req: EmulatorRequest, res: EmulatorResponse, body: Buffer): void | Promise<void>;
 
   private async receive(req: EmulatorRequest, res: EmulatorResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    this.arrivals++;
+    this.changed();
+    if (this.gate) await this.gate;
+    res.once('finish', () => {
+      this.answers++;
+      this.changed();
+    });
     await this.handle(req, res, Buffer.concat(chunks));
   }
 }

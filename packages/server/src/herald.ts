@@ -22,7 +22,7 @@ import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
 import { fireScheduled } from './api/admin/sched.js';
 import type { AdminDeps } from './api/admin/context.js';
-import { BatchPushAcceptor, CatchUp, conversationSettings, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskRunner } from './dispatch/index.js';
+import { BatchPushAcceptor, BatchRecovery, CatchUp, conversationSettings, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskRunner } from './dispatch/index.js';
 import { randomHex } from './auth/secrets.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -120,6 +120,9 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     ? undefined
     : new VendorChannels(db, stats, adapters, (err) => onError(err, 'offline channel'), receiptUrl, { concurrency: config.vendorConcurrency, perSecond: config.vendorRate });
   const offline = opts.offline ?? vendors!;
+  const owner = `${process.pid}-${randomHex(4)}`;
+  const leaseMs = config.taskLeaseSeconds * 1000;
+  const chatRecipients = conversationSettings(db);
   const routed = new Batcher<{ appId: number; taskId: string }>((keys) => tasks.setStatusMany(db, keys, 'accepted', 'routed'), (err) => onError(err, 'task status write'), 50);
   const push = new BatchPushAcceptor({
     db,
@@ -129,10 +132,12 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     defaultExpireSeconds: config.defaultExpireSeconds,
     msgRandomWindowSeconds: config.msgRandomWindowSeconds,
     markRouted: (appId, taskId) => routed.add({ appId, taskId }),
+    owner,
+    leaseMs,
     onError,
-    chatRecipients: conversationSettings(db),
+    chatRecipients,
   });
-  const owner = `${process.pid}-${randomHex(4)}`;
+  const batchRecovery = new BatchRecovery({ db, router: lateRouter, offline, owner, leaseMs, unread: chatRecipients.unread, onError });
   const callbackSender = new CallbackSender({
     db,
     settings: callbackSettings,
@@ -146,8 +151,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     deferWhileBusyMs: config.callbackDeferSeconds * 1000,
     ...opts.callbacks,
   });
-  const leaseMs = config.taskLeaseSeconds * 1000;
-  const fanout = new Fanout({ db, router: lateRouter, offline, stats, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize });
+  const fanout = new Fanout({ db, router: lateRouter, offline, stats, leaseMs, shardSize: opts.shardSize ?? config.fanoutShardSize, pageSize: opts.pageSize, onError });
   const adminDeps: AdminDeps = {
     db,
     apps,
@@ -169,6 +173,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     pollMs: opts.taskPollMs ?? 1000,
     concurrency: config.fanoutConcurrency,
     onError,
+    recoverBatches: (now) => batchRecovery.run(now),
     dispatchSchedules: (now) => dispatchDue({ db, leaseMs, onError, fire: (row, onStored) => fireScheduled(adminDeps, row, onStored) }, now),
   });
   const catchUp = new CatchUp(db, lateRouter, stats);

@@ -1,42 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import { HeraldClient, MemoryStorage, type PushMessage } from '@herald/client';
 import { apps, openStore, type App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, eventually } from './helpers/herald.js';
+import { freePort, kill, startHeraldProcess as startProcess, waitReady as ready } from './helpers/herald-process.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const DEVICES = 200;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** `herald start` as its own process, as an operator runs it. */
-function startProcess(env: Record<string, string>): ChildProcess {
-  const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, 'start'], {
-    env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return p;
-}
-
-async function ready(url: string): Promise<void> {
-  await eventually(async () => {
-    try {
-      return (await fetch(`${url}/readyz`)).ok;
-    } catch {
-      return false;
-    }
-  }, 20_000);
-}
 
 for (const db of await testDatabases()) {
   describe(`a fan-out survives SIGKILL (${db.name})`, () => {
@@ -88,8 +59,7 @@ for (const db of await testDatabases()) {
       const received = () => [...seen.values()].filter((l) => l.some((m) => m.id === r.TaskId)).length;
       await eventually(async () => received() >= 30, 15_000);
       const before = (await admin(url, app, 'get_push_task', { TaskId: r.TaskId })).Task;
-      child.kill('SIGKILL');
-      await new Promise((res) => child.once('exit', res));
+      await kill(child);
       assert.equal(before.Status, 'sending', 'killed while sending');
       assert.ok(before.Processed < DEVICES, `killed mid-task (${before.Processed} of ${DEVICES} processed)`);
 
@@ -106,8 +76,7 @@ for (const db of await testDatabases()) {
       assert.equal(t.ShardsDone, 5);
       assert.equal(t.InboxCount, DEVICES, 'one inbox row per device: nothing written twice');
       for (const list of seen.values()) assert.equal(list.filter((m) => m.id === r.TaskId).length, 1, 'the app sees it once');
-      child.kill('SIGTERM');
-      await new Promise((res) => child.once('exit', res));
+      await kill(child, 'SIGTERM');
     });
   });
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Delivery, Router } from '../cluster/index.js';
+import type { Router } from '../cluster/index.js';
 import type { OfflineChannels } from '../channels/index.js';
 import type { Database } from '../store/index.js';
 import { allocateSeqs, devices as deviceStore, events, inbox, tasks } from '../store/index.js';
@@ -8,7 +8,8 @@ import type { LossRow } from '../store/events.js';
 import { LossReason } from '../stats/loss-reasons.js';
 import { EventType } from '../stats/platforms.js';
 import { lossEntries, type LossRule, type StatEntry, type StatsRecorder } from '../stats/recorder.js';
-import { FrameRenderer, type CallMeta, type ChatMeta, type StoredMessage } from './message.js';
+import type { CallMeta, ChatMeta, StoredMessage } from './message.js';
+import { handOver, type HandOverTarget } from './hand-over.js';
 import type { OfflinePushInfo } from './offline-push-info.js';
 import { newTaskId } from './task-id.js';
 import { groupBy } from '../util/group-by.js';
@@ -40,6 +41,8 @@ export interface ChatRecipients {
   drop(appId: number, asks: readonly { chat: ChatMeta; users: readonly string[] }[], now: number): Promise<Map<string, LossRule>[]>;
   /** Adds to each user's unread count, in the flush's transaction; returns the new counts. */
   countUnread(tx: Transaction<Database>, appId: number, amounts: ReadonlyMap<string, number>, now: number): Promise<Map<string, number>>;
+  /** Each user's unread count now (a push taken over after a crash sets the badge from it). */
+  unread(appId: number, users: readonly string[]): Promise<Map<string, number>>;
 }
 
 export interface BatchPushResult {
@@ -57,8 +60,12 @@ export interface BatchPushDeps {
   offline: OfflineChannels;
   defaultExpireSeconds: number;
   msgRandomWindowSeconds: number;
-  /** Records that the task's frames were handed to the router (written in batches by the caller). */
+  /** Records that the task was handed to every session and vendor (written in batches by the caller). */
   markRouted(appId: number, taskId: string): void;
+  /** This process, as the holder of the routing leases of the pushes it accepts. */
+  owner: string;
+  /** How long a push may be routed without a sign of life before another process takes it over. */
+  leaseMs: number;
   onError(err: unknown, context: string): void;
   /** Mute, do-not-disturb and badges of chat pushes (none: every recipient is notified, no badge). */
   chatRecipients?: ChatRecipients;
@@ -102,6 +109,10 @@ export class BatchPushAcceptor {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private routing = new Set<Promise<void>>();
+  /** Pushes being routed here, whose leases are renewed while they are. */
+  private leased = new Set<{ appId: number; taskId: string }>();
+  private renewal: NodeJS.Timeout | null = null;
+  private renewing: Promise<void> | null = null;
 
   constructor(private deps: BatchPushDeps) {}
 
@@ -276,6 +287,9 @@ export class BatchPushAcceptor {
         target_count: pl.targets.length,
         created_at: now,
         expires_at: pl.message.expiresAt,
+        // routed by this process; if it dies midway, another takes over once the lease lapses
+        lease_owner: this.deps.owner,
+        lease_until: now + this.deps.leaseMs,
       })),
     );
 
@@ -344,26 +358,43 @@ export class BatchPushAcceptor {
   /** Hands the frames to live sessions; PushFlag 0 devices without one go to the offline channels. */
   private async route(pl: Planned): Promise<void> {
     const appId = pl.p.appId;
-    const renderer = new FrameRenderer(pl.taskId, pl.message);
-    const deliveries: Delivery[] = [];
-    const badgeOf = (t: deviceStore.TargetDevice) => (t.user_id === null ? undefined : pl.badges.get(t.user_id));
+    const targets: HandOverTarget[] = [];
     for (const t of pl.reachable) {
       const seq = pl.seqs.get(t.registration_id);
-      if (seq !== undefined) deliveries.push({ registrationId: t.registration_id, seq, frame: renderer.frame(seq, t.locale, badgeOf(t)) });
+      const badge = t.user_id === null ? undefined : pl.badges.get(t.user_id);
+      if (seq !== undefined) targets.push({ registrationId: t.registration_id, seq, locale: t.locale, ...(badge !== undefined ? { badge } : {}) });
     }
-    await this.deps.router.deliver(appId, deliveries);
-    if (pl.p.req.info.PushFlag === 0 && deliveries.length > 0) {
-      const online = await this.deps.router.online(appId, deliveries.map((d) => d.registrationId));
-      const offline = pl.reachable.filter((t) => pl.seqs.has(t.registration_id) && !online.has(t.registration_id));
-      if (offline.length > 0) {
-        await this.deps.offline.sendOffline({
-          appId,
-          taskId: pl.taskId,
-          targets: offline.map((t) => ({ registrationId: t.registration_id, seq: pl.seqs.get(t.registration_id)!, ...(badgeOf(t) !== undefined ? { badge: badgeOf(t) } : {}) })),
-        });
-      }
+    const key = { appId, taskId: pl.taskId };
+    this.leased.add(key);
+    this.renewLeases();
+    try {
+      await handOver(this.deps, appId, pl.taskId, pl.message, targets);
+    } finally {
+      this.leased.delete(key);
     }
     this.deps.markRouted(appId, pl.taskId);
+  }
+
+  /**
+   * While pushes are being routed (slow vendors), their leases are extended together, one
+   * statement per app, so no other process takes one over as abandoned.
+   */
+  private renewLeases(): void {
+    if (this.renewal) return;
+    const every = this.deps.leaseMs / 3;
+    this.renewal = setInterval(() => {
+      if (this.leased.size === 0) {
+        clearInterval(this.renewal!);
+        this.renewal = null;
+        return;
+      }
+      if (this.renewing) return;
+      this.renewing = tasks
+        .renewRouteLeases(this.deps.db, this.deps.owner, [...this.leased], Date.now() + this.deps.leaseMs)
+        .catch((err) => this.deps.onError(err, 'batch push lease renewal'))
+        .finally(() => (this.renewing = null));
+    }, every);
+    this.renewal.unref();
   }
 }
 

@@ -65,5 +65,6 @@ export function conversationSettings(db: Kysely<Database>): ChatRecipients {
       });
     },
     countUnread: (tx, appId, amounts, now) => conversations.addBadges(tx, appId, amounts, now),
+    unread: (appId, users) => conversations.getBadges(db, appId, users),
   };
 }

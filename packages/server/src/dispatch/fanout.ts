@@ -9,6 +9,7 @@ import { EventType } from '../stats/platforms.js';
 import { lossEntries, type StatsRecorder } from '../stats/recorder.js';
 import { RateLimiter } from '../util/rate-limiter.js';
 import { yieldToLoop } from '../util/yield.js';
+import { withLeaseRenewal } from '../util/lease-renewal.js';
 import { devicesInAudience, resolveAudience } from './audience.js';
 import { deliverBroadcastBatch, type BroadcastTask, type Candidate } from './broadcast-batch.js';
 
@@ -22,6 +23,7 @@ export interface FanoutDeps {
   shardSize?: number;
   /** Devices per page inside a shard (default 1,000). */
   pageSize?: number;
+  onError?(err: unknown, context: string): void;
 }
 
 /** First index in sorted `ids` at or after `from` (or strictly after, when `after`). */
@@ -51,8 +53,9 @@ const LIVE_BATCHES_PER_TURN = 4;
  *   audience.ts), cut into registration_id ranges stored with the task, and each shard is scanned
  *   page by page under a lease. Devices online when their page runs are served; offline ones get no
  *   row (they catch up on connect, catch-up.ts) but go to the vendor channels. The shard's cursor
- *   commits with the page's rows and losses, so a process that dies mid-shard leaves a cursor the
- *   next holder resumes from, and no device is written twice.
+ *   commits with the page's rows and losses, after the page's vendor sends: a process that dies
+ *   mid-shard leaves a cursor the next holder resumes from, so no device is written twice and none
+ *   misses its vendor send.
  */
 export class Fanout {
   private audiences = new Map<string, Promise<string[]>>();
@@ -111,6 +114,13 @@ export class Fanout {
       if (task.pushFlag === 1) pending.lostOffline += away.length;
       pending.processed += page.length;
       const connected = await this.undecided(task, [...online]);
+      if (task.pushFlag === 0 && away.length > 0) {
+        // No inbox row: the vendor channels may reach them now; otherwise they catch up on connect.
+        // Sent before the page's progress is stored, so a process that dies here leaves the cursor
+        // before this page: whoever resumes sends it again (the vendor shows a repeat once, keyed
+        // by the push's notify id) and never skips it.
+        await this.sendAway(task, shard, away);
+      }
       if (connected.length > 0 || done || Date.now() - lastCommit >= commitEvery || stopping()) {
         const live = await this.commitPage(task, shard, connected, cursor, pending, done);
         lastCommit = Date.now();
@@ -118,14 +128,21 @@ export class Fanout {
         pending.lostOffline = 0;
         if (!live) return false;
       }
-      if (task.pushFlag === 0 && away.length > 0) {
-        // No inbox row: the vendor channels may reach them now; otherwise they catch up on connect.
-        await this.deps.offline.sendOffline({ appId: task.appId, taskId: task.taskId, targets: away.map((registrationId) => ({ registrationId, seq: null })) });
-      }
       if (done) return true;
       if (stopping()) return false;
       await yieldToLoop();
     }
+  }
+
+  /** A page's offline devices to their vendors, the shard's lease kept alive while a slow vendor takes its time. */
+  private async sendAway(task: BroadcastTask, shard: ShardRow, away: string[]): Promise<void> {
+    const { db, leaseMs } = this.deps;
+    await withLeaseRenewal(
+      () => this.deps.offline.sendOffline({ appId: task.appId, taskId: task.taskId, targets: away.map((registrationId) => ({ registrationId, seq: null })) }),
+      leaseMs / 3,
+      () => shardStore.renewShardLease(db, shard, Date.now(), leaseMs),
+      (err) => this.deps.onError?.(err, `lease renewal of ${task.taskId}`),
+    );
   }
 
   /** The task is over here: free what this process kept for it. */

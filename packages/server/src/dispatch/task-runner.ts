@@ -21,6 +21,8 @@ export interface TaskRunnerDeps {
   leaseMs: number;
   /** Fires scheduled pushes that are due. */
   dispatchSchedules(now: number): Promise<void>;
+  /** Takes over single and batch pushes whose process died while routing them. */
+  recoverBatches(now: number): Promise<void>;
   /** How often to look for work when nobody says there is some (ms). */
   pollMs: number;
   /** Shards sent at the same time by this process. */
@@ -31,7 +33,8 @@ export interface TaskRunnerDeps {
 /**
  * The background half of dispatch: picks up tasks that need sending (new, or left by a process
  * that died), runs their shards, closes tasks whose shards are all done or whose messages expired,
- * releases messages held for quiet hours and fires scheduled pushes. One pass at a time; `wake()`
+ * releases messages held for quiet hours, fires scheduled pushes and takes over single and batch
+ * pushes whose process died while routing them. One pass at a time; `wake()`
  * asks for a pass now (a push was accepted, a shard finished).
  */
 export class TaskRunner {
@@ -77,6 +80,7 @@ export class TaskRunner {
   private async runPass(): Promise<void> {
     const now = Date.now();
     await this.deps.dispatchSchedules(now);
+    await this.deps.recoverBatches(now);
     await this.releaseHeld(now);
     await this.closeExpired(now);
     await this.startShards();

@@ -206,3 +206,26 @@ export async function markVendorSent(db: Kysely<Database>, appId: number, taskId
     await db.updateTable('inbox').set({ vendor_sent: 1 }).where('app_id', '=', appId).where('task_id', '=', taskId).where('registration_id', 'in', part).execute();
   }
 }
+
+/** A device a push's routing may still owe: its row not acked, not handed to a session, not sent through a vendor. */
+export interface UnroutedRow {
+  registration_id: string;
+  seq: number;
+  user_id: string | null;
+  locale: string | null;
+}
+
+/** A task's rows that no session or vendor has taken yet, with the device's user and language. */
+export async function unroutedRowsOf(db: Kysely<Database>, appId: number, taskId: string): Promise<UnroutedRow[]> {
+  const rows = await db
+    .selectFrom('inbox')
+    .innerJoin('devices', (j) => j.onRef('devices.app_id', '=', 'inbox.app_id').onRef('devices.registration_id', '=', 'inbox.registration_id'))
+    .select(['inbox.registration_id', 'inbox.seq', 'devices.user_id', 'devices.locale'])
+    .where('inbox.app_id', '=', appId)
+    .where('inbox.task_id', '=', taskId)
+    .where('inbox.acked_at', 'is', null)
+    .where('inbox.sent_at', 'is', null)
+    .where('inbox.vendor_sent', '=', 0)
+    .execute();
+  return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}

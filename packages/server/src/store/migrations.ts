@@ -448,6 +448,16 @@ migrations['0013_callback_progress'] = {
   },
 };
 
+// A single or batch push is routed (handed to sessions, then to vendors) by the process that
+// accepted it, under a lease: a push still `accepted` whose lease lapsed lost its process midway and
+// is routed again by another (dispatch/batch-recovery.ts).
+migrations['0014_task_route_lease'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('tasks').addColumn('lease_owner', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('lease_until', 'bigint').execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

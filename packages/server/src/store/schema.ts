@@ -71,6 +71,9 @@ export interface TasksTable {
   dropped: Generated<number>;
   revoked_at: number | null;
   finished_at: number | null;
+  /** Single and batch pushes: the process routing the push, and until when (see tasks.claimUnrouted). */
+  lease_owner: string | null;
+  lease_until: number | null;
 }
 
 export interface MsgRandomsTable {

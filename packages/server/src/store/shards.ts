@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction, type UpdateObject } from 'kysely';
 import type { Database, TaskShardsTable } from './schema.js';
 import { chunks } from '../util/chunks.js';
 
@@ -70,16 +70,22 @@ export async function claimShard(db: Kysely<Database>, appId: number, taskId: st
  * process took the shard meanwhile, which rolls the page back.
  */
 export async function advanceShard(tx: Transaction<Database>, s: ShardRow, cursor: string | null, processed: number, done: boolean, now: number, leaseMs: number): Promise<void> {
-  const r = await tx
+  const held = await updateWhileHeld(tx, s, (eb) => ({ cursor, processed: eb('processed', '+', processed), status: done ? 'done' : 'pending', lease_until: now + leaseMs }));
+  if (!held) throw new LeaseLost(s.task_id, s.shard);
+}
+
+/** Updates a pending shard only while `s.lease_owner` still holds it; false if another holder took it. */
+async function updateWhileHeld(db: Db, s: ShardRow, set: (eb: ExpressionBuilder<Database, 'task_shards'>) => UpdateObject<Database, 'task_shards'>): Promise<boolean> {
+  const r = await db
     .updateTable('task_shards')
-    .set((eb) => ({ cursor, processed: eb('processed', '+', processed), status: done ? 'done' : 'pending', lease_until: now + leaseMs }))
+    .set(set)
     .where('app_id', '=', s.app_id)
     .where('task_id', '=', s.task_id)
     .where('shard', '=', s.shard)
     .where('lease_owner', '=', s.lease_owner)
     .where('status', '=', 'pending')
     .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost(s.task_id, s.shard);
+  return Number(r.numUpdatedRows) === 1;
 }
 
 export interface ShardProgress {
@@ -100,4 +106,9 @@ export async function progress(db: Db, appId: number, taskId: string): Promise<S
     .where('task_id', '=', taskId)
     .executeTakeFirstOrThrow();
   return { shards: Number(r.shards), done: Number(r.done ?? 0), processed: Number(r.processed ?? 0) };
+}
+
+/** Extends a shard's lease while its holder waits on slow work (vendor sends); false if another holder took it. */
+export function renewShardLease(db: Kysely<Database>, s: ShardRow, now: number, leaseMs: number): Promise<boolean> {
+  return updateWhileHeld(db, s, () => ({ lease_until: now + leaseMs }));
 }

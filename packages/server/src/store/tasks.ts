@@ -136,3 +136,56 @@ export async function transition(db: Kysely<Database> | Transaction<Database>, a
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
+
+/** A single or batch push whose routing lost its process: still `accepted`, its lease lapsed. */
+export interface UnroutedTask {
+  app_id: number;
+  task_id: string;
+  lease_until: number | null;
+}
+
+/**
+ * Single and batch pushes still `accepted` whose routing lease has lapsed (or that were stored
+ * before pushes carried one), oldest first: their process died before handing them to every
+ * session and vendor.
+ */
+export async function unroutedBatches(db: Kysely<Database>, now: number, limit: number): Promise<UnroutedTask[]> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select(['app_id', 'task_id', 'lease_until'])
+    .where('status', '=', 'accepted')
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ app_id: Number(r.app_id), task_id: r.task_id, lease_until: r.lease_until === null ? null : Number(r.lease_until) }));
+}
+
+/** Takes over routing an unrouted push (compare-and-set on the lease seen, so one process wins); the row when taken. */
+export async function claimUnrouted(db: Kysely<Database>, t: UnroutedTask, owner: string, now: number, leaseMs: number): Promise<Selectable<TasksTable> | undefined> {
+  const r = await db
+    .updateTable('tasks')
+    .set({ lease_owner: owner, lease_until: now + leaseMs })
+    .where('app_id', '=', t.app_id)
+    .where('task_id', '=', t.task_id)
+    .where('status', '=', 'accepted')
+    .where((eb) => (t.lease_until === null ? eb('lease_until', 'is', null) : eb('lease_until', '=', t.lease_until)))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1 ? findTask(db, t.app_id, t.task_id) : undefined;
+}
+
+/** Extends the routing leases `owner` holds on these pushes (one statement per app). */
+export async function renewRouteLeases(db: Kysely<Database>, owner: string, keys: readonly { appId: number; taskId: string }[], until: number): Promise<void> {
+  for (const [appId, list] of groupBy(keys, (k) => k.appId)) {
+    for (const part of chunks(list, 500)) {
+      await db
+        .updateTable('tasks')
+        .set({ lease_until: until })
+        .where('app_id', '=', appId)
+        .where('task_id', 'in', part.map((k) => k.taskId))
+        .where('status', '=', 'accepted')
+        .where('lease_owner', '=', owner)
+        .execute();
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/index.js';
+import { inbox, tasks } from '../store/index.js';
+import { randomHex } from '../auth/secrets.js';
+import { withLeaseRenewal } from '../util/lease-renewal.js';
+import { handOver, type HandOverDeps, type HandOverTarget } from './hand-over.js';
+import type { StoredMessage } from './message.js';
+
+export interface BatchRecoveryDeps extends HandOverDeps {
+  db: Kysely<Database>;
+  owner: string;
+  leaseMs: number;
+  /** Each user's unread count now (chat pushes' badges); absent, no badge is set. */
+  unread?(appId: number, users: readonly string[]): Promise<Map<string, number>>;
+  onError(err: unknown, context: string): void;
+}
+
+/**
+ * Single and batch pushes whose process died after accepting them (their TaskId was answered, their
+ * inbox rows stored) but before handing them to every session and vendor: once their routing lease
+ * lapses, another process (or this one after a restart) takes each over and hands on what is still
+ * owed: every row not acked, not handed to a session and not sent through a vendor. A device sent
+ * to just before the crash, not yet marked, is sent again; each vendor adapter keys its
+ * notification by the TaskId (collapse id, tag, notify id), so the device shows it once.
+ */
+export class BatchRecovery {
+  constructor(private deps: BatchRecoveryDeps) {}
+
+  /** Takes over the abandoned pushes found now, up to `limit`, one after another. */
+  async run(now: number, limit = 20): Promise<void> {
+    const { db, owner, leaseMs } = this.deps;
+    for (const t of await tasks.unroutedBatches(db, now, limit)) {
+      const claimer = `${owner}-${randomHex(3)}`;
+      const row = await tasks.claimUnrouted(db, t, claimer, Date.now(), leaseMs);
+      if (!row) continue; // another process took it
+      // one push that cannot be routed must not hold the others up; its lease lapses and it is tried again
+      await withLeaseRenewal(
+        () => this.reroute(row.app_id, row.task_id, JSON.parse(row.message) as StoredMessage, Number(row.expires_at)),
+        leaseMs / 3,
+        () => tasks.renewRouteLeases(db, claimer, [{ appId: row.app_id, taskId: row.task_id }], Date.now() + leaseMs),
+        (err) => this.deps.onError(err, 'batch push lease renewal'),
+      ).catch((err) => this.deps.onError(err, `routing of ${row.task_id} taken over`));
+    }
+  }
+
+  private async reroute(appId: number, taskId: string, message: StoredMessage, expiresAt: number): Promise<void> {
+    // an expired push owes nothing more: the expiry sweep counts its unacked rows as lost
+    if (expiresAt > Date.now()) {
+      const rows = await inbox.unroutedRowsOf(this.deps.db, appId, taskId);
+      const users = message.chat ? [...new Set(rows.flatMap((r) => (r.user_id === null ? [] : [r.user_id])))] : [];
+      const badges = users.length > 0 && this.deps.unread ? await this.deps.unread(appId, users) : new Map<string, number>();
+      const targets = rows.map((r): HandOverTarget => {
+        const badge = r.user_id === null ? undefined : badges.get(r.user_id);
+        return { registrationId: r.registration_id, seq: r.seq, locale: r.locale, ...(badge !== undefined ? { badge } : {}) };
+      });
+      await handOver(this.deps, appId, taskId, message, targets);
+    }
+    await tasks.transition(this.deps.db, appId, taskId, ['accepted'], 'routed');
+  }
+}
