@@ -4,7 +4,7 @@ export { sweepExpired } from './expiry.js';
 export { OfflinePushInfo } from './offline-push-info.js';
 export { pickLanguage } from './locale.js';
 export { acceptBroadcast, type BroadcastPushDeps, type BroadcastPushRequest } from './broadcast-push.js';
-export { countAudience, type Audience } from './audience.js';
+export { countAudience, checkAudience, AudienceTooComplex, AUDIENCE_LIMITS, type Audience } from './audience.js';
 export { PushPolicy, isTimeZone } from './policy.js';
 export { filterRecipients, dndUsers, inDndWindow, conversationSettings, type ConversationFilter } from './conversation-filter.js';
 export { Fanout } from './fanout.js';
