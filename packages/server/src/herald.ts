@@ -22,7 +22,7 @@ import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
 import { fireScheduled } from './api/admin/sched.js';
 import type { AdminDeps } from './api/admin/context.js';
-import { BatchPushAcceptor, CatchUp, conversationSettings, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskRunner } from './dispatch/index.js';
+import { BatchPushAcceptor, CatchUp, conversationSettings, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskFailures, TaskRunner } from './dispatch/index.js';
 import { randomHex } from './auth/secrets.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -159,11 +159,21 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     publicUrl: () => publicUrl,
     callbacks,
   };
+  const failures = new TaskFailures({
+    db,
+    stats,
+    log,
+    metrics: { attemptFailed: () => metrics.pushAttemptsFailed.inc(), taskFailed: () => metrics.pushesFailed.inc() },
+    maxAttempts: config.taskAttempts,
+    backoffMs: config.taskRetrySeconds * 1000,
+    onFailed: (key) => fanout.forget(key),
+  });
   const runner = new TaskRunner({
     db,
     stats,
     router: lateRouter,
     fanout,
+    failures,
     owner,
     leaseMs,
     pollMs: opts.taskPollMs ?? 1000,
@@ -171,7 +181,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     onError,
     dispatchSchedules: (now) => dispatchDue({ db, leaseMs, onError, fire: (row, onStored) => fireScheduled(adminDeps, row, onStored) }, now),
   });
-  const catchUp = new CatchUp(db, lateRouter, stats);
+  const catchUp = new CatchUp(db, lateRouter, stats, failures);
   const api = buildApi({
     admin: adminDeps,
     device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },

@@ -111,7 +111,9 @@ export class Fanout {
       if (task.pushFlag === 1) pending.lostOffline += away.length;
       pending.processed += page.length;
       const connected = await this.undecided(task, [...online]);
-      if (connected.length > 0 || done || Date.now() - lastCommit >= commitEvery || stopping()) {
+      // asked once per page: a page that stops must have committed its progress
+      const stop = stopping();
+      if (connected.length > 0 || done || Date.now() - lastCommit >= commitEvery || stop) {
         const live = await this.commitPage(task, shard, connected, cursor, pending, done);
         lastCommit = Date.now();
         pending.processed = 0;
@@ -123,13 +125,13 @@ export class Fanout {
         await this.deps.offline.sendOffline({ appId: task.appId, taskId: task.taskId, targets: away.map((registrationId) => ({ registrationId, seq: null })) });
       }
       if (done) return true;
-      if (stopping()) return false;
+      if (stop) return false;
       await yieldToLoop();
     }
   }
 
   /** The task is over here: free what this process kept for it. */
-  forget(task: BroadcastTask): void {
+  forget(task: { appId: number; taskId: string }): void {
     const key = `${task.appId}:${task.taskId}`;
     this.audiences.delete(key);
     this.limiters.delete(key);

@@ -9,6 +9,7 @@ export { PushPolicy, isTimeZone } from './policy.js';
 export { filterRecipients, dndUsers, inDndWindow, conversationSettings, type ConversationFilter } from './conversation-filter.js';
 export { Fanout } from './fanout.js';
 export { TaskRunner } from './task-runner.js';
+export { TaskFailures, type TaskFailureMetrics } from './task-failures.js';
 export { CatchUp } from './catch-up.js';
 export { revokeTask, type RevokeOutcome, RECALL_WINDOW_MS } from './revoke.js';
 export { dispatchDue, parseSchedTime, formatSchedTime } from './schedule.js';

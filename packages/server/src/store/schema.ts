@@ -71,6 +71,12 @@ export interface TasksTable {
   dropped: Generated<number>;
   revoked_at: number | null;
   finished_at: number | null;
+  /** Failed attempts at resolving, sending or catching up this push. */
+  attempts: Generated<number>;
+  /** Why the last attempt failed (and, once `failed`, why the push was given up on). */
+  fail_reason: string | null;
+  /** After a failed attempt: not worked on again before this time. */
+  retry_at: number | null;
 }
 
 export interface MsgRandomsTable {

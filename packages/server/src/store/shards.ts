@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database, TaskShardsTable } from './schema.js';
 import { chunks } from '../util/chunks.js';
 
@@ -65,6 +65,10 @@ export async function claimShard(db: Kysely<Database>, appId: number, taskId: st
   return undefined;
 }
 
+/** The shard's row while the claim `s` still holds it. */
+const stillHeld = (s: ShardRow) => (eb: ExpressionBuilder<Database, 'task_shards'>) =>
+  eb.and([eb('app_id', '=', s.app_id), eb('task_id', '=', s.task_id), eb('shard', '=', s.shard), eb('lease_owner', '=', s.lease_owner), eb('status', '=', 'pending')]);
+
 /**
  * Records progress inside the page's transaction, renewing the lease; throws LeaseLost if another
  * process took the shard meanwhile, which rolls the page back.
@@ -73,13 +77,14 @@ export async function advanceShard(tx: Transaction<Database>, s: ShardRow, curso
   const r = await tx
     .updateTable('task_shards')
     .set((eb) => ({ cursor, processed: eb('processed', '+', processed), status: done ? 'done' : 'pending', lease_until: now + leaseMs }))
-    .where('app_id', '=', s.app_id)
-    .where('task_id', '=', s.task_id)
-    .where('shard', '=', s.shard)
-    .where('lease_owner', '=', s.lease_owner)
-    .where('status', '=', 'pending')
+    .where(stillHeld(s))
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost(s.task_id, s.shard);
+}
+
+/** Frees the lease of a shard still held by this claim, so the next claim need not wait for it to lapse. */
+export async function releaseShard(db: Kysely<Database>, s: ShardRow): Promise<void> {
+  await db.updateTable('task_shards').set({ lease_until: null }).where(stillHeld(s)).execute();
 }
 
 export interface ShardProgress {
