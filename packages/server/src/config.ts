@@ -15,6 +15,8 @@ const EnvSchema = z.object({
   HERALD_TASK_LEASE_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
   HERALD_FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HERALD_FANOUT_SHARD_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  HERALD_TASK_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  HERALD_TASK_RETRY_SECONDS: z.coerce.number().min(0.01).max(600).default(5),
   HERALD_PUBLIC_URL: z.url().optional(),
   HERALD_VENDOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   HERALD_VENDOR_RATE: z.coerce.number().min(0).default(0),
@@ -47,6 +49,10 @@ export interface HeraldConfig {
   fanoutConcurrency: number;
   /** Devices per fan-out shard: the unit of work handed between processes. */
   fanoutShardSize: number;
+  /** Failed attempts at sending an all-users or tag push after which it is given up on (status failed). */
+  taskAttempts: number;
+  /** Wait before a failed push is tried again; it doubles with each failed attempt, up to 10 minutes. */
+  taskRetrySeconds: number;
   /** The URL vendors reach Herald at, for delivery receipts; absent, the address Herald listens on. */
   publicUrl?: string;
   /** Vendor requests in flight per certificate, unless the certificate sets `limits.concurrency`. */
@@ -92,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     taskLeaseSeconds: e.HERALD_TASK_LEASE_SECONDS,
     fanoutConcurrency: e.HERALD_FANOUT_CONCURRENCY,
     fanoutShardSize: e.HERALD_FANOUT_SHARD_SIZE,
+    taskAttempts: e.HERALD_TASK_ATTEMPTS,
+    taskRetrySeconds: e.HERALD_TASK_RETRY_SECONDS,
     publicUrl: e.HERALD_PUBLIC_URL?.replace(/\/$/, ''),
     vendorConcurrency: e.HERALD_VENDOR_CONCURRENCY,
     vendorRate: e.HERALD_VENDOR_RATE,

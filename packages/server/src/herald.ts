@@ -22,7 +22,7 @@ import { LocalRouter, type Router } from './cluster/index.js';
 import type { HeraldConfig } from './config.js';
 import { fireScheduled } from './api/admin/sched.js';
 import type { AdminDeps } from './api/admin/context.js';
-import { BatchPushAcceptor, BatchRecovery, CatchUp, conversationSettings, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskRunner } from './dispatch/index.js';
+import { BatchPushAcceptor, BatchRecovery, CatchUp, conversationSettings, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskFailures, TaskRunner } from './dispatch/index.js';
 import { randomHex } from './auth/secrets.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -137,7 +137,6 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     onError,
     chatRecipients,
   });
-  const batchRecovery = new BatchRecovery({ db, router: lateRouter, offline, owner, leaseMs, unread: chatRecipients.unread, onError });
   const callbackSender = new CallbackSender({
     db,
     settings: callbackSettings,
@@ -163,11 +162,22 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     publicUrl: () => publicUrl,
     callbacks,
   };
+  const failures = new TaskFailures({
+    db,
+    stats,
+    log,
+    metrics: { attemptFailed: () => metrics.pushAttemptsFailed.inc(), taskFailed: () => metrics.pushesFailed.inc() },
+    maxAttempts: config.taskAttempts,
+    backoffMs: config.taskRetrySeconds * 1000,
+    onFailed: (key) => fanout.forget(key),
+  });
+  const batchRecovery = new BatchRecovery({ db, router: lateRouter, offline, owner, leaseMs, unread: chatRecipients.unread, failures, onError });
   const runner = new TaskRunner({
     db,
     stats,
     router: lateRouter,
     fanout,
+    failures,
     owner,
     leaseMs,
     pollMs: opts.taskPollMs ?? 1000,
@@ -176,7 +186,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     recoverBatches: (now) => batchRecovery.run(now),
     dispatchSchedules: (now) => dispatchDue({ db, leaseMs, onError, fire: (row, onStored) => fireScheduled(adminDeps, row, onStored) }, now),
   });
-  const catchUp = new CatchUp(db, lateRouter, stats);
+  const catchUp = new CatchUp(db, lateRouter, stats, failures);
   const api = buildApi({
     admin: adminDeps,
     device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },

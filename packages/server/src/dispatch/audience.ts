@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/index.js';
 import { AccountType } from '../store/audience.js';
+import { chunks } from '../util/chunks.js';
 import { yieldToLoop } from '../util/yield.js';
 
 /**
@@ -24,6 +25,42 @@ export function tagsOf(a: Audience, out = new Set<string>()): Set<string> {
   else if ('or' in a) for (const c of a.or) tagsOf(c, out);
   else if ('not' in a) tagsOf(a.not, out);
   return out;
+}
+
+/** How deep (nodes on the longest path from the root to a leaf) and how large (nodes) an audience is. */
+export function audienceShape(a: Audience): { depth: number; nodes: number } {
+  let depth = 0;
+  let nodes = 0;
+  // a stack rather than recursion: a stored audience is not trusted to be shallow
+  const stack: [Audience, number][] = [[a, 1]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [n, d] = top;
+    nodes++;
+    depth = Math.max(depth, d);
+    const children = 'and' in n ? n.and : 'or' in n ? n.or : 'not' in n ? [n.not] : [];
+    if (Array.isArray(children)) for (const c of children) stack.push([c, d + 1]);
+  }
+  return { depth, nodes };
+}
+
+/**
+ * The largest audience Herald compiles. Each level of nesting is a level of subqueries and each node
+ * a SELECT term: SQLite refuses a few hundred levels ("Recursion limit"; its compound SELECTs stop at
+ * 500 terms, its expressions at 1,000 levels), and PostgreSQL plans ever slower (0.2 s at 100
+ * levels, a stack overflow after 20 s at 1,000), so the limits stay far below both. The worst
+ * audiences at these limits run on both dialects in audience-limits.test.ts. Devices listed in a
+ * query are split to keep within MAX_PARAMS.
+ */
+export const AUDIENCE_LIMITS = { depth: 12, nodes: 64 } as const;
+
+/** An audience too deep or too large to compile (a task stored before the limits, or by hand). */
+export class AudienceTooComplex extends Error {}
+
+/** Throws AudienceTooComplex for an audience over the limits (`what` names it in the message). */
+export function checkAudience(a: Audience, limits: { depth: number; nodes: number } = AUDIENCE_LIMITS, what = 'the audience'): void {
+  const s = audienceShape(a);
+  if (s.depth > limits.depth) throw new AudienceTooComplex(`${what} is nested ${s.depth} levels deep; at most ${limits.depth}`);
+  if (s.nodes > limits.nodes) throw new AudienceTooComplex(`${what} has ${s.nodes} nodes; at most ${limits.nodes}`);
 }
 
 /**
@@ -108,14 +145,18 @@ async function tagTypes(db: Kysely<Database>, appId: number, a: Audience): Promi
 }
 
 /** The registration ids of the app's devices in the audience, as one SQL set. */
-async function audienceSql(db: Kysely<Database>, appId: number, a: Audience, only?: readonly string[]): Promise<RawBuilder<unknown>> {
-  const c: Compiler = { appId, tagTypes: await tagTypes(db, appId, a), only };
+function audienceSql(c: Compiler, a: Audience): RawBuilder<unknown> {
   return toDevices(c, compile(c, a));
+}
+
+async function compiler(db: Kysely<Database>, appId: number, a: Audience): Promise<Compiler> {
+  checkAudience(a);
+  return { appId, tagTypes: await tagTypes(db, appId, a) };
 }
 
 /** How many devices the audience holds now (DryRun). Set operations driven by the tag and attribute indexes. */
 export async function countAudience(db: Kysely<Database>, appId: number, a: Audience): Promise<number> {
-  const q = await audienceSql(db, appId, a);
+  const q = audienceSql(await compiler(db, appId, a), a);
   const r = await sql<{ n: number | string }>`select count(*) as n from (${q}) as a`.execute(db);
   return Number(r.rows[0]?.n ?? 0);
 }
@@ -135,16 +176,34 @@ export async function resolveAudience(db: Kysely<Database>, appId: number, a: Au
       await yieldToLoop();
     }
   }
-  const q = await audienceSql(db, appId, a);
+  const q = audienceSql(await compiler(db, appId, a), a);
   const r = await sql<{ acc: string }>`select acc from (${q}) as a order by acc`.execute(db);
   return r.rows.map((x) => x.acc);
 }
 
-/** Which of these devices are in the audience now (devices catching up on connect). */
+/**
+ * Bound values per statement: SQLite's default limit is 32,766, and pg sends the count in 16 bits
+ * (32,767), whatever PostgreSQL's own limit (65,535).
+ */
+const MAX_PARAMS = 30_000;
+
+/**
+ * Which of these devices are in the audience now (the live pass, devices catching up on connect).
+ * The devices are listed at every leaf of the compiled audience, so they are asked about in as many
+ * statements as keep each within MAX_PARAMS.
+ */
 export async function devicesInAudience(db: Kysely<Database>, appId: number, a: Audience, registrationIds: readonly string[]): Promise<Set<string>> {
   if (registrationIds.length === 0) return new Set();
   if ('all' in a) return new Set(registrationIds);
-  const q = await audienceSql(db, appId, a, registrationIds);
-  const r = await sql<{ acc: string }>`select acc from (${q}) as a`.execute(db);
-  return new Set(r.rows.map((x) => x.acc));
+  const c = await compiler(db, appId, a);
+  // bound values for a list of one device and of two: the fixed ones, and how many each device adds
+  const one = audienceSql({ ...c, only: ['a'] }, a).compile(db).parameters.length;
+  const perDevice = audienceSql({ ...c, only: ['a', 'b'] }, a).compile(db).parameters.length - one;
+  const size = Math.max(1, Math.floor((MAX_PARAMS - (one - perDevice)) / Math.max(1, perDevice)));
+  const out = new Set<string>();
+  for (const part of chunks(registrationIds, size)) {
+    const r = await sql<{ acc: string }>`select acc from (${audienceSql({ ...c, only: part }, a)}) as a`.execute(db);
+    for (const x of r.rows) out.add(x.acc);
+  }
+  return out;
 }

@@ -5,6 +5,8 @@ import { randomHex } from '../auth/secrets.js';
 import { withLeaseRenewal } from '../util/lease-renewal.js';
 import { handOver, type HandOverDeps, type HandOverTarget } from './hand-over.js';
 import type { StoredMessage } from './message.js';
+import type { TaskFailures } from './task-failures.js';
+import { UnreadableTask } from './broadcast-batch.js';
 
 export interface BatchRecoveryDeps extends HandOverDeps {
   db: Kysely<Database>;
@@ -12,6 +14,8 @@ export interface BatchRecoveryDeps extends HandOverDeps {
   leaseMs: number;
   /** Each user's unread count now (chat pushes' badges); absent, no badge is set. */
   unread?(appId: number, users: readonly string[]): Promise<Map<string, number>>;
+  /** Counts a failed attempt; a push that keeps failing is retried later, then given up on. */
+  failures: Pick<TaskFailures, 'recordRouting'>;
   onError(err: unknown, context: string): void;
 }
 
@@ -33,13 +37,13 @@ export class BatchRecovery {
       const claimer = `${owner}-${randomHex(3)}`;
       const row = await tasks.claimUnrouted(db, t, claimer, Date.now(), leaseMs);
       if (!row) continue; // another process took it
-      // one push that cannot be routed must not hold the others up; its lease lapses and it is tried again
+      // one push that cannot be routed must not hold the others up: it is tried again later
       await withLeaseRenewal(
-        () => this.reroute(row.app_id, row.task_id, JSON.parse(row.message) as StoredMessage, Number(row.expires_at)),
+        () => this.reroute(row.app_id, row.task_id, readMessage(row.message), Number(row.expires_at)),
         leaseMs / 3,
         () => tasks.renewRouteLeases(db, claimer, [{ appId: row.app_id, taskId: row.task_id }], Date.now() + leaseMs),
         (err) => this.deps.onError(err, 'batch push lease renewal'),
-      ).catch((err) => this.deps.onError(err, `routing of ${row.task_id} taken over`));
+      ).catch((err) => this.deps.failures.recordRouting({ appId: row.app_id, taskId: row.task_id }, err));
     }
   }
 
@@ -56,5 +60,14 @@ export class BatchRecovery {
       await handOver(this.deps, appId, taskId, message, targets);
     }
     await tasks.transition(this.deps.db, appId, taskId, ['accepted'], 'routed');
+  }
+}
+
+/** A stored push's message; one that cannot be read never will be (the push is given up on at once). */
+function readMessage(json: string): StoredMessage {
+  try {
+    return JSON.parse(json) as StoredMessage;
+  } catch (err) {
+    throw new UnreadableTask(`stored push cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

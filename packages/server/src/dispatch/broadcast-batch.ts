@@ -9,7 +9,7 @@ import { lossEntries, type StatEntry, type StatsRecorder } from '../stats/record
 import { groupBy } from '../util/group-by.js';
 import { FrameRenderer, type StoredMessage } from './message.js';
 import { capAccount, localTime, parsePolicy, quietUntil, type PushPolicy } from './policy.js';
-import type { Audience } from './audience.js';
+import { checkAudience, type Audience } from './audience.js';
 
 /** An all-users or tag push as the fan-out and catch-up work with it. */
 export class BroadcastTask {
@@ -31,12 +31,21 @@ export class BroadcastTask {
     this.createdAt = Number(row.created_at);
     this.expiresAt = Number(row.expires_at);
     this.pushSpeed = row.push_speed === null ? null : Number(row.push_speed);
-    this.policy = parsePolicy(row.policy);
-    this.audience = JSON.parse(row.audience ?? '{"all":true}') as Audience;
-    this.message = JSON.parse(row.message) as StoredMessage;
+    try {
+      this.policy = parsePolicy(row.policy);
+      this.audience = JSON.parse(row.audience ?? '{"all":true}') as Audience;
+      // a task stored before the limits, or by hand, must not reach the SQL compiler
+      checkAudience(this.audience);
+      this.message = JSON.parse(row.message) as StoredMessage;
+    } catch (err) {
+      throw new UnreadableTask(`stored task cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.renderer = new FrameRenderer(row.task_id, this.message);
   }
 }
+
+/** A stored task whose audience or message cannot be read: trying again will not help. */
+export class UnreadableTask extends Error {}
 
 /** A targeted device, with what the decisions need. */
 export interface Candidate {

@@ -1,11 +1,13 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Router } from '../cluster/index.js';
 import type { Database } from '../store/index.js';
+import type { TasksTable } from '../store/schema.js';
 import { inbox, tasks } from '../store/index.js';
 import { revokeFrame } from '../gateway/index.js';
 import { yieldToLoop } from '../util/yield.js';
 import { devicesInAudience } from './audience.js';
-import { BroadcastTask, deliverBroadcastBatch } from './broadcast-batch.js';
+import { BroadcastTask, deliverBroadcastBatch, type Candidate } from './broadcast-batch.js';
+import type { TaskFailures } from './task-failures.js';
 import { groupBy } from '../util/group-by.js';
 import type { StatsRecorder } from '../stats/recorder.js';
 
@@ -32,6 +34,7 @@ export class CatchUp {
     private db: Kysely<Database>,
     private router: Router,
     private stats: StatsRecorder,
+    private failures: TaskFailures,
   ) {}
 
   run(appId: number, registrationId: string): Promise<void> {
@@ -86,12 +89,21 @@ export class CatchUp {
     rows.sort((a, b) => Number(a.created_at) - Number(b.created_at));
     const decided = await inbox.decidedFor(this.db, appId, rows.map((r) => r.task_id), devices.map((d) => d.registration_id));
     for (const row of rows) {
-      const task = new BroadcastTask(row);
-      const open = devices.filter((d) => Number(d.created_at) <= task.createdAt && !decided.has(inbox.decidedKey(task.taskId, d.registration_id)));
-      if (open.length === 0) continue;
-      const inAudience = await devicesInAudience(this.db, appId, task.audience, open.map((d) => d.registration_id));
-      const candidates = open.filter((d) => inAudience.has(d.registration_id));
-      if (candidates.length > 0) await deliverBroadcastBatch(this.db, this.router, this.stats, task, candidates, now);
+      try {
+        await this.catchUpOn(row, devices, decided, now);
+      } catch (err) {
+        // One push that cannot be evaluated costs only itself: the others catch up, the devices connect.
+        await this.failures.record({ appId, taskId: row.task_id }, err, 'catching up connecting devices');
+      }
     }
+  }
+
+  private async catchUpOn(row: Selectable<TasksTable>, devices: readonly (Candidate & { created_at: number })[], decided: ReadonlySet<string>, now: number): Promise<void> {
+    const task = new BroadcastTask(row);
+    const open = devices.filter((d) => Number(d.created_at) <= task.createdAt && !decided.has(inbox.decidedKey(task.taskId, d.registration_id)));
+    if (open.length === 0) return;
+    const inAudience = await devicesInAudience(this.db, task.appId, task.audience, open.map((d) => d.registration_id));
+    const candidates = open.filter((d) => inAudience.has(d.registration_id));
+    if (candidates.length > 0) await deliverBroadcastBatch(this.db, this.router, this.stats, task, candidates, now);
   }
 }

@@ -121,7 +121,9 @@ export class Fanout {
         // by the push's notify id) and never skips it.
         await this.sendAway(task, shard, away);
       }
-      if (connected.length > 0 || done || Date.now() - lastCommit >= commitEvery || stopping()) {
+      // asked once per page: a page that stops must have committed its progress
+      const stop = stopping();
+      if (connected.length > 0 || done || Date.now() - lastCommit >= commitEvery || stop) {
         const live = await this.commitPage(task, shard, connected, cursor, pending, done);
         lastCommit = Date.now();
         pending.processed = 0;
@@ -129,7 +131,7 @@ export class Fanout {
         if (!live) return false;
       }
       if (done) return true;
-      if (stopping()) return false;
+      if (stop) return false;
       await yieldToLoop();
     }
   }
@@ -146,7 +148,7 @@ export class Fanout {
   }
 
   /** The task is over here: free what this process kept for it. */
-  forget(task: BroadcastTask): void {
+  forget(task: { appId: number; taskId: string }): void {
     const key = `${task.appId}:${task.taskId}`;
     this.audiences.delete(key);
     this.limiters.delete(key);

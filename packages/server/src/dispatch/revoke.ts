@@ -23,7 +23,16 @@ export type RevokeOutcome =
   | { ok: true; recalled: number; notified: number }
   | { ok: false; reason: 'no_such_task' | 'already_recalled' | 'window_passed' };
 
-const RECALLABLE = [...tasks.LIVE_BROADCAST, 'expired', 'accepted', 'routed'];
+const RECALLABLE = [...tasks.LIVE_BROADCAST, 'expired', 'failed', 'accepted', 'routed'];
+
+/** The size of a stored audience now, or undefined if it cannot be evaluated. */
+async function unresolvedCount(db: Kysely<Database>, appId: number, audience: string): Promise<number | undefined> {
+  try {
+    return await countAudience(db, appId, JSON.parse(audience) as Audience);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Recalls a push: the task stops sending, its unacked inbox rows go (so devices that connect later
@@ -36,8 +45,9 @@ export async function revokeTask(deps: RevokeDeps, appId: number, taskId: string
   if (!task) return { ok: false, reason: 'no_such_task' };
   if (task.status === 'revoked') return { ok: false, reason: 'already_recalled' };
   if (now - Number(task.created_at) > RECALL_WINDOW_MS) return { ok: false, reason: 'window_passed' };
-  // A task recalled before its audience was resolved still counts its whole audience.
-  const unresolvedAudience = task.status === 'resolving' && task.audience ? await countAudience(db, appId, JSON.parse(task.audience) as Audience) : undefined;
+  // A task recalled before its audience was resolved still counts its whole audience; one whose
+  // audience cannot be counted (a broken stored task) is recalled all the same.
+  const unresolvedAudience = task.status === 'resolving' && task.audience ? await unresolvedCount(db, appId, task.audience) : undefined;
 
   const result = await db.transaction().execute(async (tx) => {
     if (!(await tasks.transition(tx, appId, taskId, RECALLABLE, 'revoked', { revoked_at: now }))) return null;
@@ -47,8 +57,8 @@ export async function revokeTask(deps: RevokeDeps, appId: number, taskId: string
     await inbox.markRecallPending(tx, appId, taskId);
     const r = LossReason.recalled;
     let neverSent = 0;
-    if (task.audience !== null && task.status !== 'expired') {
-      // Devices the fan-out had not reached yet (those that had expired are already counted).
+    if (task.audience !== null && task.status !== 'expired' && task.status !== 'failed') {
+      // Devices the fan-out had not reached yet (those of a push that expired or failed are already counted).
       const t = await tx.selectFrom('tasks').select(['target_count', 'materialized', 'dropped']).where('app_id', '=', appId).where('task_id', '=', taskId).executeTakeFirstOrThrow();
       neverSent = Math.max(0, (unresolvedAudience ?? Number(t.target_count)) - Number(t.materialized) - Number(t.dropped));
     }

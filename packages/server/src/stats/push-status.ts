@@ -1,7 +1,7 @@
 /**
  * A push's status as operators read it, from Herald's internal ones: all-users and tag pushes go
- * resolving → sending → done → expired (or revoked); single and batch pushes accepted → routed;
- * scheduled ones pending → dispatching → dispatched (or failed).
+ * resolving → sending → done → expired (or revoked, or failed); single and batch pushes accepted →
+ * routed; scheduled ones pending → dispatching → dispatched (or failed).
  */
 export const RecordStatus = {
   /** Scheduled, not fired yet (or firing now). */
@@ -13,7 +13,7 @@ export const RecordStatus = {
   recalled: 'recalled',
   /** Past its expiry: no device gets it any more. */
   expired: 'expired',
-  /** A schedule that could not fire (its content no longer made a valid push). */
+  /** A schedule that could not fire (its content no longer made a valid push), or a push given up on after failed attempts. */
   failed: 'failed',
 } as const;
 export type RecordStatus = (typeof RecordStatus)[keyof typeof RecordStatus];
@@ -26,6 +26,7 @@ const TASK: Readonly<Record<string, RecordStatus>> = {
   routed: RecordStatus.done,
   expired: RecordStatus.expired,
   revoked: RecordStatus.recalled,
+  failed: RecordStatus.failed,
 };
 
 const SCHEDULE: Readonly<Record<string, RecordStatus>> = {

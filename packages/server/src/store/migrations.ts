@@ -458,6 +458,16 @@ migrations['0014_task_route_lease'] = {
   },
 };
 
+// A push whose fan-out keeps failing is retried with back-off, then given up on (status 'failed'):
+// how many attempts failed, why the last did, and when the next may run survive a restart.
+migrations['0015_task_failures'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('tasks').addColumn('attempts', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('tasks').addColumn('fail_reason', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('retry_at', 'bigint').execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

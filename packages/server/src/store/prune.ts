@@ -8,8 +8,8 @@ import { yieldToLoop } from '../util/yield.js';
  * holds the store's write lock for minutes.
  */
 
-/** Task statuses that no longer change: all-users and tag pushes closed by expiry or recall, and single and batch pushes. */
-const SETTLED = ['expired', 'revoked', 'accepted', 'routed'];
+/** Task statuses that no longer change: all-users and tag pushes closed by expiry, recall or failure, and single and batch pushes. */
+const SETTLED = ['expired', 'revoked', 'failed', 'accepted', 'routed'];
 
 export interface PrunableTask {
   app_id: number;

@@ -74,6 +74,12 @@ export interface TasksTable {
   /** Single and batch pushes: the process routing the push, and until when (see tasks.claimUnrouted). */
   lease_owner: string | null;
   lease_until: number | null;
+  /** Failed attempts at resolving, sending or catching up this push. */
+  attempts: Generated<number>;
+  /** Why the last attempt failed (and, once `failed`, why the push was given up on). */
+  fail_reason: string | null;
+  /** After a failed attempt: not worked on again before this time. */
+  retry_at: number | null;
 }
 
 export interface MsgRandomsTable {

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely, type Transaction, type UpdateObject } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database, TaskShardsTable } from './schema.js';
 import { chunks } from '../util/chunks.js';
 
@@ -65,27 +65,32 @@ export async function claimShard(db: Kysely<Database>, appId: number, taskId: st
   return undefined;
 }
 
+/** The shard's row while the claim `s` still holds it. */
+const stillHeld = (s: ShardRow) => (eb: ExpressionBuilder<Database, 'task_shards'>) =>
+  eb.and([eb('app_id', '=', s.app_id), eb('task_id', '=', s.task_id), eb('shard', '=', s.shard), eb('lease_owner', '=', s.lease_owner), eb('status', '=', 'pending')]);
+
 /**
  * Records progress inside the page's transaction, renewing the lease; throws LeaseLost if another
  * process took the shard meanwhile, which rolls the page back.
  */
 export async function advanceShard(tx: Transaction<Database>, s: ShardRow, cursor: string | null, processed: number, done: boolean, now: number, leaseMs: number): Promise<void> {
-  const held = await updateWhileHeld(tx, s, (eb) => ({ cursor, processed: eb('processed', '+', processed), status: done ? 'done' : 'pending', lease_until: now + leaseMs }));
-  if (!held) throw new LeaseLost(s.task_id, s.shard);
+  const r = await tx
+    .updateTable('task_shards')
+    .set((eb) => ({ cursor, processed: eb('processed', '+', processed), status: done ? 'done' : 'pending', lease_until: now + leaseMs }))
+    .where(stillHeld(s))
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost(s.task_id, s.shard);
 }
 
-/** Updates a pending shard only while `s.lease_owner` still holds it; false if another holder took it. */
-async function updateWhileHeld(db: Db, s: ShardRow, set: (eb: ExpressionBuilder<Database, 'task_shards'>) => UpdateObject<Database, 'task_shards'>): Promise<boolean> {
-  const r = await db
-    .updateTable('task_shards')
-    .set(set)
-    .where('app_id', '=', s.app_id)
-    .where('task_id', '=', s.task_id)
-    .where('shard', '=', s.shard)
-    .where('lease_owner', '=', s.lease_owner)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
+/** Extends a shard's lease while its holder waits on slow work (vendor sends); false if another holder took it. */
+export async function renewShardLease(db: Kysely<Database>, s: ShardRow, now: number, leaseMs: number): Promise<boolean> {
+  const r = await db.updateTable('task_shards').set({ lease_until: now + leaseMs }).where(stillHeld(s)).executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
+}
+
+/** Frees the lease of a shard still held by this claim, so the next claim need not wait for it to lapse. */
+export async function releaseShard(db: Kysely<Database>, s: ShardRow): Promise<void> {
+  await db.updateTable('task_shards').set({ lease_until: null }).where(stillHeld(s)).execute();
 }
 
 export interface ShardProgress {
@@ -106,9 +111,4 @@ export async function progress(db: Db, appId: number, taskId: string): Promise<S
     .where('task_id', '=', taskId)
     .executeTakeFirstOrThrow();
   return { shards: Number(r.shards), done: Number(r.done ?? 0), processed: Number(r.processed ?? 0) };
-}
-
-/** Extends a shard's lease while its holder waits on slow work (vendor sends); false if another holder took it. */
-export function renewShardLease(db: Kysely<Database>, s: ShardRow, now: number, leaseMs: number): Promise<boolean> {
-  return updateWhileHeld(db, s, () => ({ lease_until: now + leaseMs }));
 }

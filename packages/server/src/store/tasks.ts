@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { chunks } from '../util/chunks.js';
 import type { Database, TasksTable } from './schema.js';
 import { groupBy } from '../util/group-by.js';
@@ -76,9 +76,31 @@ export async function findCallTasks(db: Kysely<Database>, appId: number, callId:
 /** Statuses of an all-users or tag push whose message may still be delivered. */
 export const LIVE_BROADCAST = ['resolving', 'sending', 'done'] as const;
 
-/** Tasks with fan-out work to do, oldest first, across apps. */
-export async function runnableBroadcasts(db: Kysely<Database>, limit: number): Promise<Selectable<TasksTable>[]> {
-  return db.selectFrom('tasks').selectAll().where('status', 'in', ['resolving', 'sending']).orderBy('created_at').limit(limit).execute();
+const notWaiting = (now: number) => (eb: ExpressionBuilder<Database, 'tasks'>) => eb.or([eb('retry_at', 'is', null), eb('retry_at', '<=', now)]);
+
+/**
+ * Tasks with fan-out work to do and not waiting to retry: each app's `perApp` oldest, taken in
+ * turns (every app's oldest first, then every app's second, …), so that no app's backlog hides
+ * another app's push.
+ */
+export async function runnableBroadcasts(db: Kysely<Database>, now: number, perApp: number, limit: number): Promise<Selectable<TasksTable>[]> {
+  const rows = await db
+    .selectFrom((qb) =>
+      qb
+        .selectFrom('tasks')
+        .selectAll()
+        .select(sql<number>`row_number() over (partition by app_id order by created_at, task_id)`.as('turn'))
+        .where('status', 'in', ['resolving', 'sending'])
+        .where(notWaiting(now))
+        .as('t'),
+    )
+    .selectAll()
+    .where('turn', '<=', perApp)
+    .orderBy('turn')
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+  return rows.map(({ turn: _, ...row }) => row);
 }
 
 /**
@@ -95,6 +117,8 @@ export async function catchUpCandidates(db: Kysely<Database>, appId: number, sin
     .where('status', 'in', [...LIVE_BROADCAST])
     .where('audience', 'is not', null)
     .where('push_flag', '=', 0)
+    // one that just failed is left alone until it may be retried
+    .where(notWaiting(now))
     .execute();
 }
 
@@ -125,8 +149,30 @@ export async function expiredBroadcasts(db: Kysely<Database>, now: number, limit
     .execute();
 }
 
+/**
+ * Counts a failed attempt at a live task (in one of `statuses`: an all-users or tag push being
+ * sent, by default): its reason, and no retry before `retryAt(attempts)`. Returns the attempts
+ * failed so far, or undefined if the task is no longer in those statuses.
+ */
+export async function recordFailure(db: Kysely<Database>, appId: number, taskId: string, reason: string, retryAt: (attempts: number) => number, statuses: readonly string[] = LIVE_BROADCAST): Promise<number | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const r = await tx
+      .updateTable('tasks')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), fail_reason: reason }))
+      .where('app_id', '=', appId)
+      .where('task_id', '=', taskId)
+      .where('status', 'in', [...statuses])
+      .returning('attempts')
+      .executeTakeFirst();
+    if (!r) return undefined;
+    const attempts = Number(r.attempts);
+    await tx.updateTable('tasks').set({ retry_at: retryAt(attempts) }).where('app_id', '=', appId).where('task_id', '=', taskId).execute();
+    return attempts;
+  });
+}
+
 /** Moves one task between statuses; false if it was not in `from`. */
-export async function transition(db: Kysely<Database> | Transaction<Database>, appId: number, taskId: string, from: readonly string[], to: string, extra: { finished_at?: number; revoked_at?: number; target_count?: number } = {}): Promise<boolean> {
+export async function transition(db: Kysely<Database> | Transaction<Database>, appId: number, taskId: string, from: readonly string[], to: string, extra: { finished_at?: number; revoked_at?: number; target_count?: number; fail_reason?: string } = {}): Promise<boolean> {
   const r = await db
     .updateTable('tasks')
     .set({ status: to, ...extra })
@@ -155,6 +201,7 @@ export async function unroutedBatches(db: Kysely<Database>, now: number, limit: 
     .select(['app_id', 'task_id', 'lease_until'])
     .where('status', '=', 'accepted')
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+    .where(notWaiting(now))
     .orderBy('created_at')
     .limit(limit)
     .execute();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { openStore, type Store } from '../../src/store/index.js';
 
 export const PG_BASE = process.env.HERALD_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -64,4 +65,17 @@ export async function testDatabases(): Promise<TestDatabase[]> {
   if (process.env.CI === 'true') throw new Error(`PostgreSQL is not reachable at ${PG_BASE}, and CI requires it`);
   process.stderr.write(`PostgreSQL not reachable at ${PG_BASE}: running on SQLite only\n`);
   return [sqlite];
+}
+
+/** A fresh store of this dialect, opened; `close` closes and drops it. */
+export async function openTestStore(tdb: TestDatabase): Promise<{ store: Store; close(): Promise<void> }> {
+  const created = await tdb.create();
+  const store = await openStore(created);
+  return {
+    store,
+    async close() {
+      await store.close();
+      await created.drop();
+    },
+  };
 }

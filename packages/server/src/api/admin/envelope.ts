@@ -64,6 +64,8 @@ export const TimCode = {
   noSuchTemplate: 90092,
   /** Herald's: a push template placeholder has no value, or PushTemplateParam sets a reserved variable. */
   templateParam: 90093,
+  /** Herald's: Condition.Expression, or the audience the Condition makes, is nested too deep or has too many nodes. */
+  audienceTooComplex: 90094,
   bodyTooLarge: 90056,
   dataIdTooLong: 90057,
   internal: 91000,

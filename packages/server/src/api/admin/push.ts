@@ -1,8 +1,7 @@
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { OfflinePushInfo } from '../../dispatch/index.js';
-import type { Audience } from '../../dispatch/audience.js';
-import { acceptBroadcast, applyPushTemplate, countAudience, PushPolicy } from '../../dispatch/index.js';
+import { acceptBroadcast, applyPushTemplate, AUDIENCE_LIMITS, AudienceTooComplex, checkAudience, countAudience, PushPolicy, type Audience } from '../../dispatch/index.js';
 import { apps as appStore, audience as audienceStore, type Database } from '../../store/index.js';
 import type { AdminCommand, AdminDeps } from './context.js';
 import { TimCode, TimError } from './envelope.js';
@@ -10,6 +9,8 @@ import { byteLength, parseBody } from './input.js';
 
 const MAX_BODY = 10 * 1024;
 const MAX_TAGS = 10;
+/** Condition.Expression's own limits; with Tencent's fields around it, the audience stays within AUDIENCE_LIMITS. */
+const EXPRESSION_LIMITS = { depth: 10, nodes: 50 } as const;
 
 type Node = { Tag: string } | { Attr: Record<string, string> } | { And: Node[] } | { Or: Node[] } | { Not: Node };
 
@@ -98,10 +99,26 @@ async function toAudience(deps: AdminDeps, appId: number, c: Condition | undefin
   if (c.TagsNot?.length) parts.push({ not: { or: c.TagsNot.map((tag) => ({ tag })) } });
   if (c.AttrsAnd && Object.keys(c.AttrsAnd).length) parts.push({ and: Object.entries(c.AttrsAnd).map(([k, v]) => attr(k, v)) });
   if (c.AttrsOr && Object.keys(c.AttrsOr).length) parts.push({ or: Object.entries(c.AttrsOr).map(([k, v]) => attr(k, v)) });
-  if (c.Expression) parts.push(node(c.Expression));
+  if (c.Expression) {
+    const e = node(c.Expression);
+    tooComplex(e, EXPRESSION_LIMITS, 'Condition.Expression');
+    parts.push(e);
+  }
   // An empty Condition is more likely a mistake than a wish to reach everyone.
   if (parts.length === 0) throw new TimError(TimCode.emptyTag, 'Condition names no tag or attribute; omit Condition to push to all users');
-  return parts.length === 1 ? parts[0]! : { and: parts };
+  const audience: Audience = parts.length === 1 ? parts[0]! : { and: parts };
+  tooComplex(audience, AUDIENCE_LIMITS, 'the audience of Condition');
+  return audience;
+}
+
+/** 90094 for an audience the SQL it compiles to could not hold (dispatch/audience.ts). */
+function tooComplex(a: Audience, limits: { depth: number; nodes: number }, what: string): void {
+  try {
+    checkAudience(a, limits, what);
+  } catch (err) {
+    if (err instanceof AudienceTooComplex) throw new TimError(TimCode.audienceTooComplex, err.message);
+    throw err;
+  }
 }
 
 /** Checks with their own Tencent codes, before the general schema. */

@@ -13,8 +13,8 @@ const seconds = (ms: number | null) => (ms === null ? 0 : Math.floor(Number(ms) 
 
 /**
  * `v4/timpush/get_push_task` (Herald's): one push's status and progress, for following a large
- * push as it goes out. Status: resolving, sending, done, expired or revoked for all-users and tag
- * pushes; accepted or routed for single and batch pushes.
+ * push as it goes out. Status: resolving, sending, done, expired, revoked or failed for all-users
+ * and tag pushes; accepted or routed for single and batch pushes.
  */
 export const getPushTask: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
@@ -46,6 +46,9 @@ export const getPushTask: AdminCommand = {
         Shards: p.shards,
         ShardsDone: p.done,
         Processed: p.processed,
+        // failed attempts so far, and why the last one failed (why the push was given up on, once failed)
+        Attempts: Number(t.attempts),
+        FailReason: t.fail_reason ?? '',
         Funnel: { Sendable: f.sendable, Sent: f.sent, Reached: f.reached, Clicked: f.clicked, SendRate: f.sendRate, ReachRate: f.reachRate, ClickRate: f.clickRate },
         Losses: losses.sort((a, b) => b.code - a.code).map((l) => ({ ErrCode: l.code, ErrInfo: l.reason, Stage: l.stage, Count: l.count })),
         // devices handed to each vendor, and those its delivery receipts said arrived
