@@ -1,0 +1,35 @@
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+/** How long a closing connection keeps reading what the client still sends after the answer. */
+const LINGER_MS = 5000;
+
+/**
+ * Lets a client that is still sending its body read an answer given before the body ended (a body
+ * over the limit), then closes the connection.
+ *
+ * Fastify answers a body it refuses with `Connection: close`, and Node's HTTP server then destroys
+ * the socket as soon as the answer is written (`socket.destroySoon()`). The request's unread bytes
+ * are still in the kernel's receive buffer, so the kernel resets the connection instead of closing
+ * it, and a client still writing gets EPIPE or ECONNRESET, often before it has read the answer (the
+ * "TCP reset problem", RFC 9112 §9.6). The RFC's remedy, done here: close in stages. After the
+ * answer, only the sending side is closed; the HTTP parser goes on reading the request and drops
+ * it; the socket closes when the client closes its side, or after LINGER_MS.
+ */
+export function closeWithoutReset(app: FastifyInstance): void {
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.raw.complete && String(reply.getHeader('connection')).toLowerCase() === 'close') lingerOnClose(req.raw.socket);
+    return payload;
+  });
+}
+
+function lingerOnClose(socket: Socket): void {
+  // Node's HTTP server calls destroySoon() once an answer that ends the connection is written
+  // (_http_server.js resOnFinish); the server's sockets are half-open capable (allowHalfOpen).
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
+}
