@@ -43,7 +43,7 @@ export class Random {
   }
 }
 
-/** A 32-bit integer hash (multiply–xorshift rounds) spreading every input bit over the output. */
+/** A 32-bit integer hash spreading every input bit over the output (multiply–xorshift rounds with Chris Wellons' "lowbias32" constants). */
 function scramble(x: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
   x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
