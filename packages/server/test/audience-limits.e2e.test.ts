@@ -41,10 +41,15 @@ for (const db of await testDatabases()) {
     const dryRun = (expression: Node, extra: Record<string, unknown> = {}) => call('push', broadcastBody({ DryRun: 1, Condition: { Expression: expression, ...extra } }));
     const schedule = (expression: Node) => call('add_sched_task', { Type: 'Tag', SchedAt: '2099-01-01 00:00:00', Content: broadcastBody({ Condition: { Expression: expression } }) });
 
-    test('a thousand nested NOTs are refused with 90094 by push, DryRun and add_sched_task, and nothing is stored', async () => {
-      const probe = not({ Tag: 't' }, 1000);
+    test('deeply nested NOTs are refused by push, DryRun and add_sched_task (90094; a thousand, deeper than any body may be, 90001), and nothing is stored', async () => {
+      const probe = not({ Tag: 't' }, 40);
       for (const r of [await push(probe), await dryRun(probe), await schedule(probe)]) {
-        assert.deepEqual([r.ActionStatus, r.ErrorCode, r.ErrorInfo], ['FAIL', 90094, 'Condition.Expression is nested 1001 levels deep; at most 10']);
+        assert.deepEqual([r.ActionStatus, r.ErrorCode, r.ErrorInfo], ['FAIL', 90094, 'Condition.Expression is nested 41 levels deep; at most 10']);
+      }
+      const thousand = not({ Tag: 't' }, 1000);
+      for (const r of [await push(thousand), await dryRun(thousand), await schedule(thousand)]) {
+        assert.deepEqual([r.ActionStatus, r.ErrorCode], ['FAIL', 90001]);
+        assert.match(r.ErrorInfo, /nested deeper than 64 levels/);
       }
       const stored = await h.herald.store.db.selectFrom('tasks').select('task_id').where('app_id', '=', app.sdkAppId).execute();
       assert.deepEqual(stored, []);

@@ -5,6 +5,7 @@ import { adminRoutes } from './admin/routes.js';
 import { deviceRoutes, type DeviceApiDeps } from './device/routes.js';
 import { receiptRoutes, type ReceiptDeps } from './receipts/routes.js';
 import type { Metrics } from './metrics.js';
+import { closeWithoutReset } from './close-without-reset.js';
 
 export interface ApiDeps {
   admin: AdminDeps;
@@ -19,6 +20,7 @@ export interface ApiDeps {
 /** The HTTP side of Herald: admin REST API, device API, vendor receipts, health and metrics. */
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.log.child({ part: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  closeWithoutReset(app);
   void app.register(async (scope) => adminRoutes(scope, { ...deps.admin, log: deps.log }));
   void app.register(async (scope) => deviceRoutes(scope, deps.device));
   void app.register(async (scope) => receiptRoutes(scope, deps.receipts));

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { chunks } from '../util/chunks.js';
+import { lockForApp } from './app-counters.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -38,6 +39,14 @@ export async function attrNames(db: Db, appId: number): Promise<AttrName[]> {
   return rows.map((r) => ({ slot: r.slot, name: r.name, accountType: r.account_type as AccountType }));
 }
 
+/**
+ * Call first in a transaction that reads the app's attribute names and then writes them: another
+ * such transaction of the app waits here until this one ends, and then reads what it wrote.
+ */
+export async function lockAttrNames(tx: Transaction<Database>, appId: number): Promise<void> {
+  await lockForApp(tx, appId, 'attr_names');
+}
+
 export async function putAttrNames(tx: Transaction<Database>, appId: number, names: readonly AttrName[]): Promise<void> {
   // names may move between slots: clear the slots being written first so the unique name index holds
   if (names.length === 0) return;
@@ -51,8 +60,12 @@ export interface AttrValue {
   value: string;
 }
 
+/** Sets attribute values; an (account, attribute) given twice takes the last value given. */
 export async function putAttrs(db: Db, appId: number, values: readonly AttrValue[]): Promise<void> {
-  for (const part of chunks(values, 300)) {
+  // one upsert cannot touch a row twice (PostgreSQL refuses: "cannot affect row a second time")
+  const last = new Map<string, AttrValue>();
+  for (const v of values) last.set(JSON.stringify([v.account, v.slot]), v);
+  for (const part of chunks([...last.values()], 300)) {
     await db
       .insertInto('account_attrs')
       .values(part.map((v) => ({ app_id: appId, slot: v.slot, account: v.account, value: v.value })))

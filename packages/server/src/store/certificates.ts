@@ -1,22 +1,14 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { CertificatesTable, Database } from './schema.js';
-import { withNextId } from './per-app-id.js';
+import { nextId } from './app-counters.js';
 
 export type CertificateRow = Selectable<CertificatesTable>;
 
 /** Stores a new certificate under the app's next id (1, 2, …). */
 export async function insertCertificate(db: Kysely<Database>, appId: number, vendor: string, name: string, config: string, now: number): Promise<number> {
-  return withNextId(
-    async () => (await db.selectFrom('certificates').select((eb) => eb.fn.max('cert_id').as('top')).where('app_id', '=', appId).executeTakeFirst())?.top,
-    async (id) =>
-      (await db
-        .insertInto('certificates')
-        .values({ app_id: appId, cert_id: id, vendor, name, config, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.columns(['app_id', 'cert_id']).doNothing())
-        .returning('cert_id')
-        .executeTakeFirst()) !== undefined,
-    'a certificate id',
-  );
+  const id = await nextId(db, appId, 'certificates');
+  await db.insertInto('certificates').values({ app_id: appId, cert_id: id, vendor, name, config, created_at: now, updated_at: now }).execute();
+  return id;
 }
 
 export async function updateCertificate(db: Kysely<Database>, appId: number, certId: number, name: string, config: string, now: number): Promise<boolean> {

@@ -468,6 +468,20 @@ migrations['0015_task_failures'] = {
   },
 };
 
+// Each app's certificate, scheduled-task and push-template ids come from one counter row, which an
+// upsert takes in one statement (app-counters.ts), so concurrent calls never pick the same id.
+migrations['0016_app_counters'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('app_counters')
+      .addColumn('app_id', 'bigint', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('value', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('app_counters_pk', ['app_id', 'name'])
+      .execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, PushTemplatesTable } from './schema.js';
-import { withNextId } from './per-app-id.js';
+import { nextId } from './app-counters.js';
 
 export type PushTemplateRow = Selectable<PushTemplatesTable>;
 
@@ -31,17 +31,9 @@ const key = (appId: number, n: number) => `${appId}:${n}`;
 
 /** Stores a new template under the app's next number (1, 2, …; never one a deleted template had). */
 export async function insertPushTemplate(db: Kysely<Database>, appId: number, f: PushTemplateFields, now: number): Promise<number> {
-  return withNextId(
-    async () => (await db.selectFrom('push_templates').select((eb) => eb.fn.max('template_id').as('top')).where('app_id', '=', appId).executeTakeFirst())?.top,
-    async (n) =>
-      (await db
-        .insertInto('push_templates')
-        .values({ app_id: appId, template_id: n, ...f, created_at: now, updated_at: now, deleted_at: null })
-        .onConflict((oc) => oc.columns(['app_id', 'template_id']).doNothing())
-        .returning('template_id')
-        .executeTakeFirst()) !== undefined,
-    'a push template id',
-  );
+  const n = await nextId(db, appId, 'push_templates');
+  await db.insertInto('push_templates').values({ app_id: appId, template_id: n, ...f, created_at: now, updated_at: now, deleted_at: null }).execute();
+  return n;
 }
 
 /** Replaces a live template's fields; false when the app has no such template. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, SchedTasksTable } from './schema.js';
-import { withNextId } from './per-app-id.js';
+import { nextId } from './app-counters.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type SchedRow = Selectable<SchedTasksTable>;
@@ -16,17 +16,12 @@ export interface NewSched {
 
 /** Stores a scheduled push under the app's next TaskID (1, 2, …). */
 export async function insertSched(db: Kysely<Database>, s: NewSched, now: number): Promise<number> {
-  return withNextId(
-    async () => (await db.selectFrom('sched_tasks').select((eb) => eb.fn.max('sched_id').as('top')).where('app_id', '=', s.appId).executeTakeFirst())?.top,
-    async (id) =>
-      (await db
-        .insertInto('sched_tasks')
-        .values({ app_id: s.appId, sched_id: id, type: s.type, sched_at: s.schedAt, content: s.content, title: s.title, description: s.description, status: 'pending', dispatch_success: 0, dispatch_err: '', push_task_id: '', lease_until: null, created_at: now })
-        .onConflict((oc) => oc.columns(['app_id', 'sched_id']).doNothing())
-        .returning('sched_id')
-        .executeTakeFirst()) !== undefined,
-    'a scheduled TaskID',
-  );
+  const id = await nextId(db, s.appId, 'sched_tasks');
+  await db
+    .insertInto('sched_tasks')
+    .values({ app_id: s.appId, sched_id: id, type: s.type, sched_at: s.schedAt, content: s.content, title: s.title, description: s.description, status: 'pending', dispatch_success: 0, dispatch_err: '', push_task_id: '', lease_until: null, created_at: now })
+    .execute();
+  return id;
 }
 
 export async function findSched(db: Db, appId: number, id: number): Promise<SchedRow | undefined> {

@@ -213,6 +213,14 @@ export interface SeqCountersTable {
   last_seq: number;
 }
 
+export interface AppCountersTable {
+  app_id: number;
+  /** What is counted (app-counters.ts). */
+  name: string;
+  /** The last value handed out. */
+  value: number;
+}
+
 export interface CertificatesTable {
   app_id: number;
   cert_id: number;
@@ -338,6 +346,7 @@ export interface Database {
   daily_pushes: DailyPushesTable;
   sched_tasks: SchedTasksTable;
   seq_counters: SeqCountersTable;
+  app_counters: AppCountersTable;
   certificates: CertificatesTable;
   vendor_counts: VendorCountsTable;
   stat_counters: StatCountersTable;

@@ -54,8 +54,8 @@ export interface AdminCallOptions {
   contentType?: string;
 }
 
-/** Calls `v4/timpush/{command}` as an app backend would; returns the parsed envelope. */
-export async function admin(url: string, app: App, command: string, body: unknown, o: AdminCallOptions = {}): Promise<Record<string, any>> {
+/** The path and query of `v4/timpush/{command}`, signed for the app's admin unless `o` says otherwise. */
+export function adminPath(app: App, command: string, o: AdminCallOptions = {}): string {
   const identifier = o.identifier ?? 'administrator';
   const q = new URLSearchParams({
     sdkappid: o.sdkappid ?? String(app.sdkAppId),
@@ -66,7 +66,12 @@ export async function admin(url: string, app: App, command: string, body: unknow
     ...o.query,
   });
   for (const [k, v] of [...q.entries()]) if (v === '\u0000') q.delete(k);
-  const res = await fetch(`${url}/v4/timpush/${command}?${q}`, {
+  return `/v4/timpush/${command}?${q}`;
+}
+
+/** Calls `v4/timpush/{command}` as an app backend would; returns the parsed envelope. */
+export async function admin(url: string, app: App, command: string, body: unknown, o: AdminCallOptions = {}): Promise<Record<string, any>> {
+  const res = await fetch(url + adminPath(app, command, o), {
     method: 'POST',
     headers: { 'content-type': o.contentType ?? 'application/json' },
     body: o.rawBody ?? JSON.stringify(body),

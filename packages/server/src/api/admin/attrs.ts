@@ -32,6 +32,7 @@ export const setAttrName: AdminCommand = {
     const wanted = Object.entries(b.AttrNames).map(([slot, name]) => ({ slot: Number(slot), name, type: b.AttrTypes?.[slot] }));
     if (new Set(wanted.map((w) => w.name)).size !== wanted.length) throw new TimError(TimCode.invalidAttr, 'an attribute name is given twice');
     await deps.db.transaction().execute(async (tx) => {
+      await audience.lockAttrNames(tx, appId);
       const current = await audience.attrNames(tx, appId);
       const bySlot = new Map(current.map((c) => [c.slot, c]));
       const names: audience.AttrName[] = [];

@@ -4,6 +4,7 @@ import { authenticateAdmin, requireAdmin } from './auth.js';
 import { adminCommands } from './commands.js';
 import type { AdminDeps } from './context.js';
 import { fail, ok, TimCode, TimError } from './envelope.js';
+import { jsonInputProblem } from '../json-input.js';
 
 const BODY_LIMIT = 1024 * 1024;
 
@@ -29,6 +30,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps & { log:
     const label = command ? req.params.command : 'unknown';
     try {
       if (!command) throw new TimError(TimCode.badResourceUrl, `unknown command v4/timpush/${req.params.command}`);
+      // a malformed query string is Tencent's 60002, as in authenticateAdmin
+      const badQuery = jsonInputProblem(req.query);
+      if (badQuery) throw new TimError(TimCode.httpParse, `query string: ${badQuery}`);
       const caller = await authenticateAdmin(req.query, deps.apps);
       requireAdmin(caller, command.adminCode);
       const body = parseBody(req.body);
@@ -52,5 +56,7 @@ function parseBody(raw: unknown): Record<string, unknown> {
     throw new TimError(TimCode.jsonParse, 'request body is not valid JSON');
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new TimError(TimCode.jsonParse, 'request body must be a JSON object');
+  const problem = jsonInputProblem(json);
+  if (problem) throw new TimError(TimCode.jsonParse, problem);
   return json as Record<string, unknown>;
 }

@@ -7,7 +7,8 @@ import { authenticateDevice, register } from '../../registry/index.js';
 import type { Receipts } from '../../stats/index.js';
 import type { App, AppDirectory, Database } from '../../store/index.js';
 import { devices } from '../../store/index.js';
-import { DeviceApiError, parse } from './errors.js';
+import { DeviceApiError, invalidRequest, parse } from './errors.js';
+import { jsonInputProblem } from '../json-input.js';
 import { conversationRoutes } from './conversation-routes.js';
 import { AppHeaders, BindBody, ClickBody, DeviceHeaders, RegisterBody, UpdateBody } from './schemas.js';
 
@@ -32,11 +33,15 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceApiDeps): P
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, {});
+    let json: unknown;
     try {
-      done(null, JSON.parse(text));
+      json = JSON.parse(text);
     } catch {
-      done(new DeviceApiError(400, 'invalid_json', 'body is not valid JSON'), undefined);
+      return done(new DeviceApiError(400, 'invalid_json', 'body is not valid JSON'), undefined);
     }
+    const problem = jsonInputProblem(json);
+    if (problem) return done(invalidRequest(problem), undefined);
+    done(null, json);
   });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
