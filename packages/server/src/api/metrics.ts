@@ -4,6 +4,7 @@ import client from 'prom-client';
 export class Metrics {
   readonly registry = new client.Registry();
   readonly adminRequests = new client.Counter({ name: 'herald_admin_requests_total', help: 'Admin API calls by command and answered ErrorCode', labelNames: ['command', 'code'], registers: [this.registry] });
+  readonly rateLimited = new client.Counter({ name: 'herald_rate_limited_total', help: 'Requests and gateway auth frames refused by a rate limit (admin_auth, device_auth, registration)', labelNames: ['limit'], registers: [this.registry] });
 
   constructor(gauges: { connections: () => number; devicesOnline: () => number }) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });

@@ -52,6 +52,8 @@ export interface AdminCallOptions {
   query?: Record<string, string>;
   rawBody?: string;
   contentType?: string;
+  /** Extra request headers (e.g. X-Forwarded-For behind a trusted proxy). */
+  headers?: Record<string, string>;
 }
 
 /** Calls `v4/timpush/{command}` as an app backend would; returns the parsed envelope. */
@@ -68,7 +70,7 @@ export async function admin(url: string, app: App, command: string, body: unknow
   for (const [k, v] of [...q.entries()]) if (v === '\u0000') q.delete(k);
   const res = await fetch(`${url}/v4/timpush/${command}?${q}`, {
     method: 'POST',
-    headers: { 'content-type': o.contentType ?? 'application/json' },
+    headers: { 'content-type': o.contentType ?? 'application/json', ...o.headers },
     body: o.rawBody ?? JSON.stringify(body),
   });
   if (res.status !== 200) throw new Error(`admin API answered HTTP ${res.status}`);
@@ -125,8 +127,8 @@ export class RawDevice {
     });
   }
 
-  static async open(url: string): Promise<RawDevice> {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/gateway/v1');
+  static async open(url: string, headers: Record<string, string> = {}): Promise<RawDevice> {
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/gateway/v1', { headers });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

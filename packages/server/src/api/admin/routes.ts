@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../log.js';
-import { authenticateAdmin, requireAdmin } from './auth.js';
+import { authenticateAdmin } from './auth.js';
 import { adminCommands } from './commands.js';
 import type { AdminDeps } from './context.js';
 import { fail, ok, TimCode, TimError } from './envelope.js';
@@ -29,8 +29,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps & { log:
     const label = command ? req.params.command : 'unknown';
     try {
       if (!command) throw new TimError(TimCode.badResourceUrl, `unknown command v4/timpush/${req.params.command}`);
-      const caller = await authenticateAdmin(req.query, deps.apps);
-      requireAdmin(caller, command.adminCode);
+      const caller = await authenticateAdmin(req.query, deps.apps, command.adminCode, { guard: deps.authFailures, address: req.ip });
       const body = parseBody(req.body);
       const answer = ok(await command.handle(caller, body, deps));
       deps.metrics.adminRequests.inc({ command: label, code: 0 });
