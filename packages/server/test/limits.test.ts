@@ -56,6 +56,7 @@ test('addresses are keyed as IPv4, or IPv6 by /64', () => {
   assert.equal(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
   assert.equal(addressKey('::1'), '0:0:0:0::/64');
   assert.equal(addressKey('1::2:3:4:5:1.2.3.4'), '1:0:2:3::/64');
+  assert.equal(addressKey(undefined), 'unknown');
 });
 
 test('a failure guard refuses an address past its bound, and failing addresses while the app is past its own', async () => {

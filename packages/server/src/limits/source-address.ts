@@ -23,7 +23,9 @@ export function clientAddress(req: IncomingMessage, trust: TrustProxy | undefine
  * The key an address is limited under: IPv4 as is (also when mapped into IPv6), IPv6 by its /64,
  * the block one subscriber is usually given, so that rotating addresses within it does not help.
  */
-export function addressKey(address: string): string {
+export function addressKey(address: string | undefined): string {
+  // A socket already closed has no address; such requests share one key.
+  if (!address) return 'unknown';
   if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
   if (!isIPv6(address)) return address;
   const plain = address.split('%')[0]!.toLowerCase();
