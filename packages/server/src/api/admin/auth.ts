@@ -38,9 +38,10 @@ export async function authenticateAdmin(query: unknown, apps: AppDirectory, admi
   const { sdkappid, identifier, usersig } = q.data;
   if (!sdkappid) throw new TimError(TimCode.sdkAppIdMissing, 'sdkappid is missing from the query string');
   if (!/^\d{1,12}$/.test(sdkappid)) throw new TimError(TimCode.sdkAppIdInvalid, 'sdkappid is not a valid SDKAppID');
-  const app = await apps.get(Number(sdkappid));
-  const refused = await source.guard.refusal(source.address, app?.sdkAppId);
+  // Refused before the app is looked up: a limited address costs no query, whatever SDKAppIDs it makes up.
+  const refused = await source.guard.refusal(source.address, Number(sdkappid));
   if (refused) throw new TimError(TimCode.verifyRateLimited, limitedMessage(refused));
+  const app = await apps.get(Number(sdkappid));
   try {
     if (!app) throw new TimError(TimCode.sdkAppIdNotFound, `SDKAppID ${sdkappid} does not exist`);
     if (!identifier) throw new TimError(TimCode.accountOrSigInUrl, 'identifier is missing from the query string');
