@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { compileTrustProxy, type LimitSettings } from './limits/index.js';
 
 /** Everything Herald reads from its environment, parsed once at start. */
 const EnvSchema = z.object({
@@ -29,7 +30,34 @@ const EnvSchema = z.object({
   HERALD_CALLBACK_RETRY_HOURS: z.coerce.number().min(0.01).max(720).default(24),
   HERALD_CALLBACK_DEFER_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   HERALD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  HERALD_TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+      if (list.length === 0 || (list.length === 1 && list[0] === 'false')) return false;
+      if (list.length === 1 && list[0] === 'true') return true;
+      try {
+        compileTrustProxy(list);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not an address, CIDR or loopback/linklocal/uniquelocal (${(err as Error).message})` });
+        return z.NEVER;
+      }
+      return list;
+    }),
+  HERALD_METRICS_TOKEN: z.union([z.literal(''), z.string().min(16, 'must be at least 16 characters')]).optional(),
+  HERALD_LIMIT_ADMIN_AUTH_FAILURES_PER_ADDRESS: perMinute(30),
+  HERALD_LIMIT_ADMIN_AUTH_FAILURES_PER_APP: perMinute(300),
+  HERALD_LIMIT_DEVICE_AUTH_FAILURES_PER_ADDRESS: perMinute(60),
+  HERALD_LIMIT_DEVICE_AUTH_FAILURES_PER_APP: perMinute(600),
+  HERALD_LIMIT_REGISTRATIONS_PER_ADDRESS: perMinute(120),
+  HERALD_LIMIT_REGISTRATIONS_PER_APP: perMinute(12_000),
 });
+
+/** A bound a minute; 0 turns it off. */
+function perMinute(fallback: number) {
+  return z.coerce.number().int().min(0).max(100_000_000).default(fallback);
+}
 
 export interface HeraldConfig {
   port: number;
@@ -77,6 +105,12 @@ export interface HeraldConfig {
   callbackDeferSeconds: number;
   /** Days push records, traces and everything else per push are kept after the push was created and expired. */
   retentionDays: number;
+  /** Proxies whose X-Forwarded-For names the client: false (none), true (any), or addresses/CIDRs. */
+  trustProxy: boolean | string[];
+  /** Bearer token that opens /metrics; without one it answers only direct loopback requests. */
+  metricsToken?: string;
+  /** Failed authentications and registrations a minute, per source address and per app. */
+  limits: LimitSettings;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HeraldConfig> = {}): HeraldConfig {
@@ -112,6 +146,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     callbackRetryHours: e.HERALD_CALLBACK_RETRY_HOURS,
     callbackDeferSeconds: e.HERALD_CALLBACK_DEFER_SECONDS,
     retentionDays: e.HERALD_RETENTION_DAYS,
+    trustProxy: e.HERALD_TRUST_PROXY,
+    metricsToken: e.HERALD_METRICS_TOKEN || undefined,
+    limits: {
+      adminAuthFailuresPerAddress: e.HERALD_LIMIT_ADMIN_AUTH_FAILURES_PER_ADDRESS,
+      adminAuthFailuresPerApp: e.HERALD_LIMIT_ADMIN_AUTH_FAILURES_PER_APP,
+      deviceAuthFailuresPerAddress: e.HERALD_LIMIT_DEVICE_AUTH_FAILURES_PER_ADDRESS,
+      deviceAuthFailuresPerApp: e.HERALD_LIMIT_DEVICE_AUTH_FAILURES_PER_APP,
+      registrationsPerAddress: e.HERALD_LIMIT_REGISTRATIONS_PER_ADDRESS,
+      registrationsPerApp: e.HERALD_LIMIT_REGISTRATIONS_PER_APP,
+    },
     ...overrides,
   };
 }

@@ -25,6 +25,7 @@ import type { AdminDeps } from './api/admin/context.js';
 import { BatchPushAcceptor, BatchRecovery, CatchUp, conversationSettings, dispatchDue, Fanout, loadBacklog, sweepExpired, TaskFailures, TaskRunner } from './dispatch/index.js';
 import { randomHex } from './auth/secrets.js';
 import { Gateway, GATEWAY_PATH } from './gateway/index.js';
+import { clientAddress, compileTrustProxy, edgeLimits } from './limits/index.js';
 import { createLogger, type Logger } from './log.js';
 import { authenticateDevice, LastSeen } from './registry/index.js';
 import { Receipts, StatsRecorder } from './stats/index.js';
@@ -100,6 +101,8 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     connections: () => gatewayRef?.stats().connections ?? 0,
     devicesOnline: () => gatewayRef?.stats().authenticated ?? 0,
   });
+  const limits = edgeLimits(config.limits, (limit) => metrics.rateLimited.inc({ limit }));
+  const trustProxy = config.trustProxy === false ? undefined : compileTrustProxy(config.trustProxy);
   const lateRouter: Router = {
     localDevices: (a) => router.localDevices(a),
     online: (a, ids) => router.online(a, ids),
@@ -161,6 +164,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     metrics,
     publicUrl: () => publicUrl,
     callbacks,
+    authFailures: limits.adminAuth,
   };
   const failures = new TaskFailures({
     db,
@@ -189,9 +193,11 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const catchUp = new CatchUp(db, lateRouter, stats, failures);
   const api = buildApi({
     admin: adminDeps,
-    device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log },
+    device: { db, apps, router: lateRouter, receipts, heartbeatSeconds: config.heartbeatSeconds, gatewayPath: GATEWAY_PATH, log, limits: { auth: limits.deviceAuth, registrations: limits.registrations } },
     receipts: { db, apps, adapters, stats, log },
     metrics,
+    metricsToken: config.metricsToken,
+    trustProxy,
     log,
     ready: () => accepting,
   });
@@ -203,6 +209,8 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
     deadAfterMs: opts.gatewayTimeouts?.deadAfterMs,
     pingAfterMs: opts.gatewayTimeouts?.pingAfterMs,
     maxBufferedBytes: opts.gatewayMaxBufferedBytes,
+    addressOf: (req) => clientAddress(req, trustProxy),
+    authFailures: limits.deviceAuth,
     log: log.child({ part: 'gateway' }),
     async authenticate(sdkAppId, registrationId, credential, sdkVersion) {
       const row = await authenticateDevice(db, sdkAppId, registrationId, credential);

@@ -6,6 +6,7 @@ export class Metrics {
   readonly adminRequests = new client.Counter({ name: 'herald_admin_requests_total', help: 'Admin API calls by command and answered ErrorCode', labelNames: ['command', 'code'], registers: [this.registry] });
   readonly pushAttemptsFailed = new client.Counter({ name: 'herald_push_attempts_failed_total', help: 'Failed attempts at sending an all-users or tag push (live pass, audience, shard, catch-up)', registers: [this.registry] });
   readonly pushesFailed = new client.Counter({ name: 'herald_pushes_failed_total', help: 'All-users and tag pushes given up on after failed attempts (status failed)', registers: [this.registry] });
+  readonly rateLimited = new client.Counter({ name: 'herald_rate_limited_total', help: 'Requests and gateway auth frames refused by a rate limit (admin_auth, device_auth, registration)', labelNames: ['limit'], registers: [this.registry] });
 
   constructor(gauges: { connections: () => number; devicesOnline: () => number }) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });

@@ -56,4 +56,6 @@ export const CloseCode = {
   authFailed: 4401,
   timeout: 4408,
   replaced: 4409,
+  /** Too many failed authentications from this address or for this app: retry after a while. */
+  rateLimited: 4429,
 } as const;

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Delivery, LocalSessions, SessionSink } from '../cluster/index.js';
+import { retryAfterSeconds, type FailureGuard } from '../limits/index.js';
 import type { Logger } from '../log.js';
 import { CloseCode, PING, PONG, parseClientFrame, readyFrame } from './frames.js';
 import { Session, type AuthedDevice } from './session.js';
@@ -29,6 +30,10 @@ export interface GatewayDeps {
   pingAfterMs?: number;
   /** Default 4 MiB: a device with more unsent bytes queued is disconnected. */
   maxBufferedBytes?: number;
+  /** The client's address of an upgrade request (behind trusted proxies, the forwarded one). */
+  addressOf(req: IncomingMessage): string;
+  /** Failed auth frames per address and app; past the bound, auth is refused with 4429. */
+  authFailures: FailureGuard;
   log: Logger;
 }
 
@@ -91,11 +96,12 @@ export class Gateway implements LocalSessions {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    const address = this.deps.addressOf(req);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address));
   }
 
-  private accept(ws: WebSocket): void {
-    const session = new Session(ws, Date.now(), this.deps.maxBufferedBytes ?? 4 * 1024 * 1024);
+  private accept(ws: WebSocket, address: string): void {
+    const session = new Session(ws, address, Date.now(), this.deps.maxBufferedBytes ?? 4 * 1024 * 1024);
     this.sessions.add(session);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onFrame(session, data, isBinary));
     ws.on('close', () => this.drop(session));
@@ -149,9 +155,14 @@ export class Gateway implements LocalSessions {
   private async authenticate(session: Session, sdkAppId: number, registrationId: string, credential: string, sdkVersion?: string): Promise<void> {
     // Mark the session as having sent auth, so a second auth frame during the lookup is refused.
     session.device = { appId: sdkAppId, registrationId, locale: null };
+    const address = session.address!;
+    session.address = null;
     let device: AuthedDevice | null;
     try {
+      const refused = await this.deps.authFailures.refusal(address, sdkAppId);
+      if (refused) return session.close(CloseCode.rateLimited, `too many failed authentications; retry in ${retryAfterSeconds(refused)} s`);
       device = await this.deps.authenticate(sdkAppId, registrationId, credential, sdkVersion);
+      if (!device) await this.deps.authFailures.failed(address, sdkAppId);
     } catch (err) {
       this.deps.log.error({ err }, 'gateway auth lookup failed');
       return session.close(CloseCode.goingAway, 'temporarily unavailable');

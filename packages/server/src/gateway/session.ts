@@ -25,6 +25,8 @@ const enum State {
 export class Session implements SessionSink {
   state = State.Authing;
   device: AuthedDevice | null = null;
+  /** The client's address, kept until its auth frame has been checked. */
+  address: string | null;
   lastRecv: number;
   lastSent: number;
   /** Live deliveries that arrive while the backlog is being sent. */
@@ -32,7 +34,8 @@ export class Session implements SessionSink {
   /** Seqs sent from the backlog, so held copies of the same messages are not sent twice. */
   private resumed: Set<number> | null = null;
 
-  constructor(readonly ws: WebSocket, now: number, private maxBuffered: number) {
+  constructor(readonly ws: WebSocket, address: string, now: number, private maxBuffered: number) {
+    this.address = address;
     this.lastRecv = now;
     this.lastSent = now;
   }
@@ -131,6 +134,8 @@ function closeCodeName(code: number): string {
       return 'timeout';
     case CloseCode.replaced:
       return 'replaced';
+    case CloseCode.rateLimited:
+      return 'rate_limited';
     default:
       return 'closed';
   }

@@ -52,6 +52,8 @@ export interface AdminCallOptions {
   query?: Record<string, string>;
   rawBody?: string;
   contentType?: string;
+  /** Extra request headers (e.g. X-Forwarded-For behind a trusted proxy). */
+  headers?: Record<string, string>;
 }
 
 /** The path and query of `v4/timpush/{command}`, signed for the app's admin unless `o` says otherwise. */
@@ -73,7 +75,7 @@ export function adminPath(app: App, command: string, o: AdminCallOptions = {}): 
 export async function admin(url: string, app: App, command: string, body: unknown, o: AdminCallOptions = {}): Promise<Record<string, any>> {
   const res = await fetch(url + adminPath(app, command, o), {
     method: 'POST',
-    headers: { 'content-type': o.contentType ?? 'application/json' },
+    headers: { 'content-type': o.contentType ?? 'application/json', ...o.headers },
     body: o.rawBody ?? JSON.stringify(body),
   });
   if (res.status !== 200) throw new Error(`admin API answered HTTP ${res.status}`);
@@ -130,8 +132,8 @@ export class RawDevice {
     });
   }
 
-  static async open(url: string): Promise<RawDevice> {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/gateway/v1');
+  static async open(url: string, headers: Record<string, string> = {}): Promise<RawDevice> {
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/gateway/v1', { headers });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

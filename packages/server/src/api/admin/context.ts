@@ -2,6 +2,7 @@ import type { BatchPushAcceptor, BroadcastPushDeps } from '../../dispatch/index.
 import type { RevokeDeps } from '../../dispatch/revoke.js';
 import type { Kysely } from 'kysely';
 import type { CallbackOutbox } from '../../callbacks/index.js';
+import type { FailureGuard } from '../../limits/index.js';
 import type { AppDirectory, Database } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
 import type { AdminCaller } from './auth.js';
@@ -20,6 +21,8 @@ export interface AdminDeps {
   publicUrl(): string | undefined;
   /** The app's callback rows and config (set_callback, get_callback). */
   callbacks: CallbackOutbox;
+  /** Failed UserSig checks per source address and app. */
+  authFailures: FailureGuard;
 }
 
 export interface AdminCommand {

@@ -38,6 +38,8 @@ export const TimCode = {
   sigIdentifier: 70013,
   sigAppId: 70014,
   sdkAppIdNotFound: 70020,
+  /** "Verification failed and rate limited" (cloud.tencent.com/document/product/679/131708): too many failed authentications. */
+  verifyRateLimited: 70050,
   accountNotFound: 70107,
   jsonParse: 90001,
   msgRandom: 90005,

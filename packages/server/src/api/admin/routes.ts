@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../log.js';
-import { authenticateAdmin, requireAdmin } from './auth.js';
+import { authenticateAdmin } from './auth.js';
 import { adminCommands } from './commands.js';
 import type { AdminDeps } from './context.js';
 import { fail, ok, TimCode, TimError } from './envelope.js';
@@ -33,8 +33,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps & { log:
       // a malformed query string is Tencent's 60002, as in authenticateAdmin
       const badQuery = jsonInputProblem(req.query);
       if (badQuery) throw new TimError(TimCode.httpParse, `query string: ${badQuery}`);
-      const caller = await authenticateAdmin(req.query, deps.apps);
-      requireAdmin(caller, command.adminCode);
+      const caller = await authenticateAdmin(req.query, deps.apps, command.adminCode, { guard: deps.authFailures, address: req.ip });
       const body = parseBody(req.body);
       const answer = ok(await command.handle(caller, body, deps));
       deps.metrics.adminRequests.inc({ command: label, code: 0 });

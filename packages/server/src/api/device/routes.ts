@@ -9,6 +9,7 @@ import type { App, AppDirectory, Database } from '../../store/index.js';
 import { devices } from '../../store/index.js';
 import { DeviceApiError, invalidRequest, parse } from './errors.js';
 import { jsonInputProblem } from '../json-input.js';
+import { refuseFailingSources, sendRateLimited, type DeviceLimits } from './limits.js';
 import { conversationRoutes } from './conversation-routes.js';
 import { AppHeaders, BindBody, ClickBody, DeviceHeaders, RegisterBody, UpdateBody } from './schemas.js';
 
@@ -20,6 +21,7 @@ export interface DeviceApiDeps {
   heartbeatSeconds: number;
   gatewayPath: string;
   log: Logger;
+  limits: DeviceLimits;
 }
 
 const BODY_LIMIT = 16 * 1024;
@@ -53,10 +55,15 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceApiDeps): P
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error, retry later' } });
   });
 
+  app.addHook('onRequest', refuseFailingSources(deps.limits.auth));
+
   async function appOf(req: FastifyRequest): Promise<App> {
     const h = parse(AppHeaders, req.headers);
     const found = await deps.apps.get(Number(h['x-herald-sdkappid']));
-    if (!found || found.appKey !== h['x-herald-appkey']) throw new DeviceApiError(401, 'invalid_app', 'unknown SDKAppID or wrong appKey');
+    if (!found || found.appKey !== h['x-herald-appkey']) {
+      await deps.limits.auth.failed(req.ip, found?.sdkAppId);
+      throw new DeviceApiError(401, 'invalid_app', 'unknown SDKAppID or wrong appKey');
+    }
     return found;
   }
 
@@ -65,15 +72,20 @@ export async function deviceRoutes(app: FastifyInstance, deps: DeviceApiDeps): P
     const h = parse(DeviceHeaders, req.headers);
     const credential = h.authorization.slice('Bearer '.length);
     const row = await authenticateDevice(db, found.sdkAppId, h['x-herald-registration-id'], credential);
-    if (!row) throw new DeviceApiError(401, 'invalid_credential', 'unknown RegistrationID or wrong credential');
+    if (!row) {
+      await deps.limits.auth.failed(req.ip, found.sdkAppId);
+      throw new DeviceApiError(401, 'invalid_credential', 'unknown RegistrationID or wrong credential');
+    }
     return { app: found, registrationId: row.registration_id, userId: row.user_id };
   }
 
   const opts = { bodyLimit: BODY_LIMIT };
 
-  app.post('/device/v1/register', opts, async (req) => {
+  app.post('/device/v1/register', opts, async (req, reply) => {
     const found = await appOf(req);
     const b = parse(RegisterBody, req.body);
+    const refused = await deps.limits.registrations.take(req.ip, found.sdkAppId);
+    if (refused) return sendRateLimited(reply, refused, 'registrations');
     const { installId, registrationId, platform, ...fields } = b;
     const r = await register(db, found.sdkAppId, { installId, registrationId, platform, fields });
     if (!r.ok) throw new DeviceApiError(409, 'registration_id_taken', 'this RegistrationID belongs to another install');
