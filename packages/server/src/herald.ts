@@ -281,6 +281,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
       await api.close();
       await push.idle();
       await runner.stop();
+      await batchRecovery.idle();
       await Promise.all([receipts.flush(), routed.flush(), lastSeen.flush(), vendors?.flush()]);
       await stats.flush();
       await router.close();

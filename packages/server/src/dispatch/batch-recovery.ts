@@ -28,23 +28,42 @@ export interface BatchRecoveryDeps extends HandOverDeps {
  * notification by the TaskId (collapse id, tag, notify id), so the device shows it once.
  */
 export class BatchRecovery {
+  /** Pushes being taken over here, by `app:task`. */
+  private inFlight = new Map<string, Promise<void>>();
+
   constructor(private deps: BatchRecoveryDeps) {}
 
-  /** Takes over the abandoned pushes found now, up to `limit`, one after another. */
-  async run(now: number, limit = 20): Promise<void> {
+  /**
+   * Claims the abandoned pushes found now and starts routing them in the background, at most
+   * `concurrency` at a time: the task runner's pass does not wait for a slow vendor, and one push
+   * that cannot be routed holds up neither the others nor the fan-out.
+   */
+  async run(now: number, concurrency = 4): Promise<void> {
     const { db, owner, leaseMs } = this.deps;
-    for (const t of await tasks.unroutedBatches(db, now, limit)) {
+    const free = concurrency - this.inFlight.size;
+    if (free <= 0) return;
+    for (const t of await tasks.unroutedBatches(db, now, free)) {
+      const key = `${t.app_id}:${t.task_id}`;
+      if (this.inFlight.has(key)) continue;
       const claimer = `${owner}-${randomHex(3)}`;
       const row = await tasks.claimUnrouted(db, t, claimer, Date.now(), leaseMs);
       if (!row) continue; // another process took it
-      // one push that cannot be routed must not hold the others up: it is tried again later
-      await withLeaseRenewal(
+      const routing = withLeaseRenewal(
         () => this.reroute(row.app_id, row.task_id, readMessage(row.message), Number(row.expires_at)),
         leaseMs / 3,
         () => tasks.renewRouteLeases(db, claimer, [{ appId: row.app_id, taskId: row.task_id }], Date.now() + leaseMs),
         (err) => this.deps.onError(err, 'batch push lease renewal'),
-      ).catch((err) => this.deps.failures.recordRouting({ appId: row.app_id, taskId: row.task_id }, err));
+      )
+        // counted, and tried again after a back-off; given up on at the bound
+        .catch((err) => this.deps.failures.recordRouting({ appId: row.app_id, taskId: row.task_id }, err))
+        .finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, routing);
     }
+  }
+
+  /** Resolves when every push being taken over here is done (for shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.inFlight.values()]);
   }
 
   private async reroute(appId: number, taskId: string, message: StoredMessage, expiresAt: number): Promise<void> {
