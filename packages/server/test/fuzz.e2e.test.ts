@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { describeCase, prepareTarget, runFuzz, type FuzzTarget } from '../../../bench/fuzz/fuzzer.js';
 import { testDatabases } from './helpers/dialects.js';
-import { startTestHerald, type TestHerald } from './helpers/herald.js';
+import { NO_RATE_LIMITS, startTestHerald, type TestHerald } from './helpers/herald.js';
 
 /** A few hundred cases of the seeded fuzz (`npm run fuzz` runs thousands), the same ones every run. */
 const SEED = 15;
@@ -13,7 +13,7 @@ for (const db of await testDatabases()) {
     let h: TestHerald;
     let target: FuzzTarget;
     before(async () => {
-      h = await startTestHerald(db);
+      h = await startTestHerald(db, NO_RATE_LIMITS);
       target = await prepareTarget(h.url, await h.createApp('fuzz'));
     });
     after(async () => h.stop());

@@ -14,6 +14,14 @@ export interface TestHerald {
   stop(): Promise<void>;
 }
 
+/**
+ * Every edge rate limit off (HERALD_LIMIT_*): for tests and harnesses that make thousands of
+ * failing or registering calls from one address on purpose.
+ */
+export const NO_RATE_LIMITS: Record<string, string> = Object.fromEntries(
+  ['ADMIN_AUTH_FAILURES', 'DEVICE_AUTH_FAILURES', 'REGISTRATIONS'].flatMap((what) => ['ADDRESS', 'APP'].map((per) => [`HERALD_LIMIT_${what}_PER_${per}`, '0'])),
+);
+
 /** A real Herald on a free loopback port, on a fresh store of the given dialect. */
 export async function startTestHerald(db: TestDatabase, overrides: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestHerald> {
   const store = await db.create();
