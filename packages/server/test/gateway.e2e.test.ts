@@ -77,7 +77,8 @@ for (const db of await testDatabases()) {
       const dev = await RawDevice.connect(h.url, app, d);
       const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => admin(h.url, app, 'batch', pushBody([d.registrationId], { Title: `c${i}` }))));
       assert.equal(new Set(replies.map((r) => r.TaskId)).size, 40);
-      await eventually(async () => dev.msgs().length === 40);
+      // 40 pushes stored and routed: on a loaded machine this takes longer than eventually's 5 s default
+      await eventually(async () => dev.msgs().length === 40, 20_000);
       const seqs = dev.msgs().map((f) => f.seq);
       assert.equal(new Set(seqs).size, 40);
       assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
