@@ -336,10 +336,12 @@ export class HeraldClient {
       WebSocket = await this.loadWebSocket();
     } catch (err) {
       if (epoch !== this.epoch) return;
-      // The re-register after a 4401 gets one chance (protocol §3.5: "no: register again").
-      if (!reauth && isTransient(err)) {
+      // The re-register after a 4401 gets one chance (protocol §3.5: "no: register again"), but an
+      // answer that says "not now" (rate limited, server down, no network) does not use it up: it
+      // is asked again after the back-off.
+      if (isTransient(err)) {
         this.reportError(err);
-        this.scheduleReconnect(epoch);
+        this.scheduleReconnect(epoch, reauth);
       } else {
         this.halt(toError(err), true);
       }
@@ -421,11 +423,12 @@ export class HeraldClient {
     this.scheduleReconnect(epoch);
   }
 
-  private scheduleReconnect(epoch: number): void {
+  /** `reauth`: the next attempt registers again first (a re-register after 4401 that could not be made). */
+  private scheduleReconnect(epoch: number, reauth = false): void {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      if (epoch === this.epoch && this.wanted) void this.open(epoch, false);
+      if (epoch === this.epoch && this.wanted) void this.open(epoch, reauth);
     }, this.backoff.next());
   }
 

@@ -239,23 +239,46 @@ test('4401 again after registering again: error, connect() rejects, no more atte
   assert.equal(h.disconnects.at(-1)?.willReconnect, false);
 });
 
-test('4401 and then a failing re-register: error, connect() rejects, no more attempts', T, async (t) => {
+test('4401 and then a re-register refused for good (4xx): error, connect() rejects, no more attempts', T, async (t) => {
   const h = await setup(t, {
     register: (_req, n) =>
       n === 1
         ? { status: 200, body: { registrationId: 'r_test', credential: 'cred-1', heartbeatSeconds: 30, gatewayPath: '/gateway/v1' } }
-        : { status: 503, body: { error: { code: 'internal', message: 'down' } } },
+        : { status: 401, body: { error: { code: 'invalid_app', message: 'unknown app' } } },
     onAuth: (conn) => conn.ws.close(4401, 'bad credential'),
   });
-  await assert.rejects(h.client.connect(), { name: 'HeraldError', status: 503 });
+  await assert.rejects(h.client.connect(), { name: 'HeraldError', status: 401 });
   assert.deepEqual(
     h.errors.map((e) => (e as HeraldError).status),
-    [503],
+    [401],
   );
   await sleep(100);
   assert.equal(registers(h.server).length, 2, 're-registered once only');
   assert.equal(h.server.auths.length, 1);
 });
+
+for (const status of [429, 503]) {
+  test(`4401 and then a re-register answered ${status}: asked again after the back-off, then connected`, T, async (t) => {
+    const h = await setup(t, {
+      register: (_req, n) =>
+        n === 2
+          ? { status, body: { error: { code: status === 429 ? 'rate_limited' : 'internal', message: 'not now' } } }
+          : { status: 200, body: { registrationId: 'r_test', credential: `cred-${n}`, heartbeatSeconds: 30, gatewayPath: '/gateway/v1' } },
+      onAuth: (conn, auth, n) => (n === 1 ? conn.ws.close(4401, 'bad credential') : ready(conn, auth)),
+    });
+    await h.client.connect();
+    assert.equal(registers(h.server).length, 3, 'the refused re-register was made again');
+    assert.deepEqual(
+      h.server.auths.map((a) => a.credential),
+      ['cred-1', 'cred-3'],
+    );
+    assert.deepEqual(
+      h.errors.map((e) => (e as HeraldError).status),
+      [status],
+      'reported, not final',
+    );
+  });
+}
 
 test('a 4xx from register is final; a 5xx is retried with back-off', T, async (t) => {
   const bad = await setup(t, {
