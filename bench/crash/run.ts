@@ -18,6 +18,7 @@ import { apps, openStore, type App } from '../../packages/server/src/store/index
 import { admin } from '../../packages/server/test/helpers/herald.js';
 import { freePort, kill, startHeraldProcess, waitReady } from '../../packages/server/test/helpers/herald-process.js';
 import { numberOption } from '../options.js';
+import { Random } from '../fuzz/prng.js';
 import { log, runDeadline, scratchDir } from '../work.js';
 
 const { values } = parseArgs({
@@ -38,19 +39,8 @@ const BATCH = Math.min(DEVICES, numberOption(values, 'batch', 1, 500, true));
 if (values.dialect !== 'sqlite' && values.dialect !== 'postgres') throw new Error('--dialect must be sqlite or postgres');
 const disarm = runDeadline(numberOption(values, 'timeout', 10, 86_400));
 
-/** mulberry32: a seeded generator small enough to read, so a seed replays the same kill points. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = generator(SEED);
-const pick = (n: number) => Math.floor(random() * n);
+const random = new Random(SEED);
+const pick = (n: number) => random.int(n);
 
 type KillPoint = { at: 'accepted' } | { at: 'in-flight'; request: number } | { at: 'answered'; request: number } | { at: 'delay'; ms: number };
 const describe = (k: KillPoint) => (k.at === 'accepted' ? 'right after accepted' : k.at === 'delay' ? `after ${k.ms} ms` : `request ${k.request} ${k.at}`);
@@ -109,6 +99,13 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number)
   return false;
 }
 
+/** `wait`, or 30 s, whichever comes first: a kill point the push never reaches must not hang the run. */
+async function bounded(wait: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([wait, new Promise<void>((r) => (timer = setTimeout(r, 30_000)))]);
+  clearTimeout(timer);
+}
+
 interface RunResult {
   kind: string;
   point: string;
@@ -121,7 +118,7 @@ interface RunResult {
 const results: RunResult[] = [];
 
 for (let run = 0; run < RUNS; run++) {
-  const batch = random() < 0.4;
+  const batch = random.chance(0.4);
   const targets = batch ? Array.from({ length: BATCH }, () => regIds[pick(regIds.length)]!) : regIds;
   const wanted = new Set(targets.map((r) => tokenOf.get(r)!));
   const requests = Math.ceil(wanted.size / 100);
@@ -133,14 +130,15 @@ for (let run = 0; run < RUNS; run++) {
   const body = { From_Account: 'administrator', MsgRandom: 1000 + run, OfflinePushInfo: { PushFlag: 0, Title: `crash ${run}`, Desc: describe(point) } };
   const r = await admin(url, app, batch ? 'batch' : 'push', batch ? { ...body, To_Account: [...new Set(targets)] } : body);
   if (r.ActionStatus !== 'OK') throw new Error(`push: ${JSON.stringify(r)}`);
+  // the emulator's own waits resolve as the request arrives or is answered; polling would be late
   if (point.at === 'in-flight') {
-    await until(() => emu.arrivals >= arrived + point.request - 1, 30_000);
+    await bounded(emu.arrived(arrived + point.request - 1));
     const held = emu.hold();
-    await until(() => emu.arrivals >= arrived + point.request, 30_000);
+    await bounded(emu.arrived(arrived + point.request));
     await kill(child);
     held();
   } else if (point.at === 'answered') {
-    await until(() => emu.answers >= answered + point.request, 30_000);
+    await bounded(emu.answered(answered + point.request));
   } else if (point.at === 'delay') {
     await new Promise((res) => setTimeout(res, point.ms));
   }
