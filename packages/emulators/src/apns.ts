@@ -77,6 +77,7 @@ export class ApnsEmulator {
   /** Each answer waits this long, so streams overlap (for measuring multiplexing). */
   delayMs: number;
   private keys = new Map<string, { teamId: string; publicKey: crypto.KeyObject }>();
+  private revoked = new Map<string, { teamId: string; publicKey: crypto.KeyObject }>();
   private verified = new Set<string>();
   private bundles = new Set<string>();
   private expired = new Set<string>();
@@ -119,6 +120,21 @@ export class ApnsEmulator {
     this.keys.set(keyId, { teamId, publicKey });
     this.bundles.add(bundleId);
     return { keyId, teamId, bundleId, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  }
+
+  /** The developer revoked this key in the portal: APNs answers its tokens 403 InvalidProviderToken until it is restored. */
+  revokeKey(keyId: string): void {
+    const key = this.keys.get(keyId);
+    if (!key) return;
+    this.keys.delete(keyId);
+    this.revoked.set(keyId, key);
+  }
+
+  restoreKey(keyId: string): void {
+    const key = this.revoked.get(keyId);
+    if (!key) return;
+    this.revoked.delete(keyId);
+    this.keys.set(keyId, key);
   }
 
   /** A device token as iOS hands it out: 32 bytes in hex. */

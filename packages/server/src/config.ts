@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   HERALD_PUBLIC_URL: z.url().optional(),
   HERALD_VENDOR_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   HERALD_VENDOR_RATE: z.coerce.number().min(0).default(0),
+  HERALD_CERTIFICATE_RETRY_MINUTES: z.coerce.number().min(0.01).max(7 * 24 * 60).default(15),
   HERALD_CRYPTO_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   HERALD_STATISTICS: z.enum(['on', 'off']).default('on'),
   HERALD_TRACE_LIMIT: z.coerce.number().int().min(0).max(100_000_000).default(200_000),
@@ -87,6 +88,8 @@ export interface HeraldConfig {
   vendorConcurrency: number;
   /** Devices sent per second per certificate (0 = unpaced), unless the certificate sets `limits.perSecond`. */
   vendorRate: number;
+  /** A certificate stopped because its vendor refused it is tried again with one batch after this long. */
+  certificateRetryMinutes: number;
   /** Worker threads that encrypt Web Push messages (0 = on the event loop); default: one core less than the machine has, at least 1, at most 4. */
   cryptoThreads: number;
   /** Funnel counters, trace steps and callbacks; off only for measuring what they cost. */
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicUrl: e.HERALD_PUBLIC_URL?.replace(/\/$/, ''),
     vendorConcurrency: e.HERALD_VENDOR_CONCURRENCY,
     vendorRate: e.HERALD_VENDOR_RATE,
+    certificateRetryMinutes: e.HERALD_CERTIFICATE_RETRY_MINUTES,
     cryptoThreads: e.HERALD_CRYPTO_THREADS ?? Math.min(4, Math.max(1, os.availableParallelism() - 1)),
     statistics: e.HERALD_STATISTICS === 'on',
     traceLimit: e.HERALD_TRACE_LIMIT,

@@ -3,6 +3,7 @@ import { buildApi } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import type { OfflineChannels } from './channels/index.js';
 import { VendorChannels } from './channels/vendor-channels.js';
+import { CertificateHealth } from './channels/certificate-health.js';
 import type { CertVendor } from './channels/certificates.js';
 import { receiptPath } from './channels/receipt-urls.js';
 import type { VendorAdapter } from './channels/vendor.js';
@@ -29,7 +30,7 @@ import { clientAddress, compileTrustProxy, edgeLimits } from './limits/index.js'
 import { createLogger, type Logger } from './log.js';
 import { authenticateDevice, LastSeen } from './registry/index.js';
 import { Receipts, StatsRecorder } from './stats/index.js';
-import { AppDirectory, apps as appStore, openStore, tasks, type App, type Store } from './store/index.js';
+import { AppDirectory, apps as appStore, certificates as certificateStore, openStore, tasks, type App, type Store } from './store/index.js';
 import { Batcher } from './util/batcher.js';
 import { RetentionPruner } from './stats/retention.js';
 import { CallbackOutbox, CallbackSender, CallbackSettings, callbackMetrics, type CallbackSenderOptions } from './callbacks/index.js';
@@ -100,6 +101,14 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   const metrics = new Metrics({
     connections: () => gatewayRef?.stats().connections ?? 0,
     devicesOnline: () => gatewayRef?.stats().authenticated ?? 0,
+    stoppedCertificates: async () => (await certificateStore.stoppedCertificates(db)).map((c) => ({ sdkAppId: Number(c.app_id), certId: Number(c.cert_id), vendor: c.vendor })),
+  });
+  const certificateHealth = new CertificateHealth(db, {
+    probeAfterMs: config.certificateRetryMinutes * 60_000,
+    onStop(appId, cert, stop) {
+      log.error({ appId, certId: Number(cert.cert_id), vendor: cert.vendor, code: stop.code, reason: stop.reason }, `certificate ${cert.cert_id} of app ${appId} stopped: its vendor refused it; its devices keep their tokens until it is replaced`);
+      metrics.certificateStops.inc({ vendor: cert.vendor });
+    },
   });
   const limits = edgeLimits(config.limits, (limit) => metrics.rateLimited.inc({ limit }));
   const trustProxy = config.trustProxy === false ? undefined : compileTrustProxy(config.trustProxy);
@@ -121,7 +130,7 @@ export async function startHerald(config: HeraldConfig, opts: StartOptions = {})
   };
   const vendors = opts.offline
     ? undefined
-    : new VendorChannels(db, stats, adapters, (err) => onError(err, 'offline channel'), receiptUrl, { concurrency: config.vendorConcurrency, perSecond: config.vendorRate });
+    : new VendorChannels(db, stats, adapters, (err) => onError(err, 'offline channel'), receiptUrl, { concurrency: config.vendorConcurrency, perSecond: config.vendorRate }, certificateHealth);
   const offline = opts.offline ?? vendors!;
   const owner = `${process.pid}-${randomHex(4)}`;
   const leaseMs = config.taskLeaseSeconds * 1000;

@@ -127,7 +127,7 @@ for (const db of await testDatabases()) {
       assert.deepEqual(await device(v.registrationId), { token: alert, voip_token: null });
     });
 
-    test('429 TooManyRequests is retried after Retry-After; 403 ExpiredProviderToken gets a new JWT once; InvalidProviderToken is a loss', async () => {
+    test('429 TooManyRequests is retried after Retry-After; 403 ExpiredProviderToken gets a new JWT once; InvalidProviderToken is a loss that stops the certificate', async () => {
       const tok = token();
       const d = await iphone(tok);
       emu.failNext(429, 'TooManyRequests', { 'retry-after': '1' });
@@ -153,8 +153,13 @@ for (const db of await testDatabases()) {
       const bad = await call('batch', pushBody([d.registrationId]));
       const [l] = await eventually(async () => ((await losses(bad.TaskId)).length ? losses(bad.TaskId) : undefined));
       assert.equal(l!.code, 403);
-      assert.match(l!.reason, /^apns: InvalidProviderToken/);
+      assert.match(l!.reason, /^apns \(the certificate was refused and is stopped; token kept\): InvalidProviderToken/);
       assert.equal((await device(d.registrationId)).token, tok, 'a credential error leaves the token');
+      // saved again (as an operator fixing it would), the certificate is in use again for the next tests
+      const stopped = (await call('get_certificates', { CertId: certId })).Certificates[0];
+      assert.deepEqual([stopped.State, stopped.StopErrCode], ['stopped', 403]);
+      const saved = await call('set_certificate', { CertId: certId, Vendor: 'apns', Name: 'ios', Config: { ...apple, production: false, baseUrl: emu.base, caCertificate: emu.caCertificate } });
+      assert.equal(saved.Certificate.State, 'active');
     });
 
     test('a long text is cut to fit 4 KB; a payload that cannot fit is a 413 loss', async () => {

@@ -13,6 +13,12 @@ export interface CertificateView {
   config: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
+  /** `stopped` once its vendor refused it (certificate-health.ts), until it is replaced. */
+  state: 'active' | 'stopped';
+  /** Why and since when it is stopped. */
+  stop?: { at: number; code: number; reason: string };
+  /** When its vendor first took a send through it; absent = never yet. */
+  provenAt?: number;
 }
 
 export type SaveResult = { ok: true; view: CertificateView } | { ok: false; reason: 'invalid'; message: string } | { ok: false; reason: 'not_found'; message: string };
@@ -23,7 +29,17 @@ export function isCertVendor(v: string): v is CertVendor {
 
 export function viewOf(row: CertificateRow): CertificateView {
   const vendor = row.vendor as CertVendor;
-  return { certId: Number(row.cert_id), vendor, name: row.name, config: maskConfig(vendor, JSON.parse(row.config) as Record<string, unknown>), createdAt: Number(row.created_at), updatedAt: Number(row.updated_at) };
+  return {
+    certId: Number(row.cert_id),
+    vendor,
+    name: row.name,
+    config: maskConfig(vendor, JSON.parse(row.config) as Record<string, unknown>),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    state: row.stopped_at === null ? 'active' : 'stopped',
+    ...(row.stopped_at === null ? {} : { stop: { at: Number(row.stopped_at), code: Number(row.stop_code ?? 0), reason: row.stop_reason ?? '' } }),
+    ...(row.proven_at === null ? {} : { provenAt: Number(row.proven_at) }),
+  };
 }
 
 /**

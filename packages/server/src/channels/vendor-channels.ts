@@ -13,6 +13,7 @@ import type { OfflinePushInfo } from '../dispatch/offline-push-info.js';
 import { resolveAudience, type Audience } from '../dispatch/audience.js';
 import type { CertVendor } from './certificates.js';
 import { CertificateGates, type GateLimits } from './certificate-gates.js';
+import { CertificateHealth } from './certificate-health.js';
 import type { OfflineBatch, OfflineChannels, RecallRequest } from './index.js';
 import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 
@@ -49,6 +50,14 @@ function groupLosses(losses: readonly Loss[]): Loss[][] {
   }
   return out;
 }
+
+/** What a loss's reason says besides the vendor's answer, by outcome. */
+const OUTCOME_NOTE: Record<Exclude<VendorResult['outcome'], 'sent'>, string> = {
+  dead: ' (token cleared)',
+  failed: '',
+  switched_off: ' (notifications switched off on the device; token kept)',
+  certificate: ' (the certificate was refused and is stopped; token kept)',
+};
 
 /** A device that can be sent to: its certificate, that vendor's adapter, and its token. */
 interface Routed {
@@ -102,6 +111,7 @@ export class VendorChannels implements OfflineChannels {
     /** The URL a vendor posts this certificate's delivery receipts to (routes in api/receipts). */
     private receiptUrl: (appId: number, cert: CertificateRow) => Promise<string | undefined> = async () => undefined,
     limits: GateLimits = { concurrency: 8, perSecond: 0 },
+    private health: CertificateHealth = new CertificateHealth(db, { probeAfterMs: 15 * 60_000 }),
   ) {
     this.gates = new CertificateGates(limits);
   }
@@ -153,7 +163,8 @@ export class VendorChannels implements OfflineChannels {
       withdrawOnly = true;
     } else return;
     for (const part of chunks(ids, 1000)) {
-      const routed = (await this.route(r.appId, await this.devices(r.appId, part), [])).filter((s) => s.adapter.recall && (!withdrawOnly || s.adapter.recallWithdraws));
+      // a stopped certificate would only be refused again
+      const routed = (await this.route(r.appId, await this.devices(r.appId, part), [])).filter((s) => s.adapter.recall && (!withdrawOnly || s.adapter.recallWithdraws) && !this.health.isStopped(r.appId, s.cert));
       await Promise.all(
         [...groupBy(routed, (s) => s.cert).values()].map(async (group) => {
           const { cert, adapter } = group[0]!;
@@ -224,32 +235,64 @@ export class VendorChannels implements OfflineChannels {
 
   /** Sends one certificate's devices; returns those the vendor took and those it refused. */
   private async sendGroup(appId: number, message: VendorMessage, group: Routed[], losses: Loss[]): Promise<Settled> {
-    const { cert, adapter } = group[0]!;
+    const { adapter } = group[0]!;
+    let cert = group[0]!.cert;
+    let verdict = this.health.verdict(appId, cert);
+    if (!verdict.send) {
+      // a stopped certificate may have just been replaced: its row is read again before its devices are given up
+      const fresh = await certificates.findCertificate(this.db, appId, Number(cert.cert_id));
+      if (fresh && Number(fresh.updated_at) !== Number(cert.updated_at)) {
+        this.certs.delete(appId);
+        cert = fresh;
+        verdict = this.health.verdict(appId, cert);
+      }
+    }
     const config = JSON.parse(cert.config) as Record<string, unknown>;
     const gate = this.gates.of(appId, cert, config);
-    const pause = gate.paused();
-    if (pause) {
-      // the vendor said this certificate's quota is spent: asking again before it resets only earns more refusals
-      const reason = `${cert.vendor} paused until ${new Date(pause.until).toISOString()}: ${pause.info}`.slice(0, 500);
-      for (const s of group) losses.push(loss(s.target.registrationId, s.userId, s.platform, { code: pause.code, stage: 'ready_to_send', reason }));
+    const lostBeforeSending = (code: number, reason: string): Settled => {
+      for (const s of group) losses.push(loss(s.target.registrationId, s.userId, s.platform, { code, stage: 'ready_to_send', reason: reason.slice(0, 500) }));
       return { accepted: [], refused: [] };
+    };
+    const pause = gate.paused();
+    // the vendor said this certificate's quota is spent: asking again before it resets only earns more refusals
+    if (pause) return lostBeforeSending(pause.code, `${cert.vendor} paused until ${new Date(pause.until).toISOString()}: ${pause.info}`);
+    if (!verdict.send) {
+      const { stop } = verdict;
+      return lostBeforeSending(LossReason.certificateStopped.code, `${cert.vendor} certificate ${cert.cert_id} stopped since ${new Date(stop.since).toISOString()} (${stop.code}: ${stop.reason}); replace it to resume`);
     }
     let results: VendorResult[];
     try {
-      const ctx = { receiptUrl: await this.receiptUrl(appId, cert) };
+      const ctx = { receiptUrl: await this.receiptUrl(appId, cert), certificateProven: this.health.proven(appId, cert) };
       results = await gate.run(group.length, () => adapter.send(config, message, group.map((s) => s.target), ctx));
     } catch (err) {
       // an adapter bug or an unusable certificate: every device of the group is lost, with why
       results = group.map((s) => ({ registrationId: s.target.registrationId, outcome: 'failed', code: 0, info: (err as Error).message }));
     }
-    return this.settle(appId, cert.vendor, group, results, losses, (ms, code, info) => gate.pauseFor(ms, code, info));
+    const settled = await this.settle(appId, cert.vendor, group, results, losses, (ms, code, info) => gate.pauseFor(ms, code, info));
+    await this.judge(appId, cert, results, verdict.probe);
+    return settled;
   }
 
-  /** Dead tokens are cleared (only if the device still has that token); vendor refusals become losses. */
+  /**
+   * What a batch's answers say of the certificate: any refusal of the certificate itself stops it;
+   * a send taken proves it (and ends a stop a probe was let through for).
+   */
+  private async judge(appId: number, cert: CertificateRow, results: readonly VendorResult[], probe: boolean): Promise<void> {
+    const refusal = results.find((r) => r.outcome === 'certificate');
+    if (refusal && refusal.outcome === 'certificate') await this.health.refused(appId, cert, refusal.code, `${cert.vendor}: ${refusal.info}`);
+    else if (results.some((r) => r.outcome === 'sent')) await this.health.worked(appId, cert);
+    else if (probe) this.health.inconclusive(appId, cert);
+  }
+
+  /**
+   * Dead tokens are cleared (only if the device still has that token); devices whose users
+   * switched notifications off keep theirs and are marked so; vendor refusals become losses.
+   */
   private async settle(appId: number, vendor: string, group: Routed[], results: VendorResult[], losses: Loss[], pause: (ms: number, code: number, info: string) => void): Promise<Settled> {
     const byId = new Map(group.map((s) => [s.target.registrationId, s]));
     const out: Settled = { accepted: [], refused: [] };
     const dead: { t: VendorTarget; voip: boolean }[] = [];
+    const switchedOff: VendorTarget[] = [];
     for (const r of results) {
       const s = byId.get(r.registrationId)!;
       if (r.outcome === 'sent') {
@@ -258,8 +301,9 @@ export class VendorChannels implements OfflineChannels {
       }
       out.refused.push(s);
       if (r.outcome === 'dead') dead.push({ t: s.target, voip: r.voip === true });
-      if (r.pauseMs) pause(r.pauseMs, r.code, r.info);
-      losses.push(loss(r.registrationId, s.userId, s.platform, { code: r.code, stage: 'post_send', reason: `${vendor}${r.outcome === 'dead' ? ' (token cleared)' : ''}: ${r.info}`.slice(0, 500) }));
+      if (r.outcome === 'switched_off') switchedOff.push(s.target);
+      if (r.outcome === 'failed' && r.pauseMs) pause(r.pauseMs, r.code, r.info);
+      losses.push(loss(r.registrationId, s.userId, s.platform, { code: r.code, stage: 'post_send', reason: `${vendor}${OUTCOME_NOTE[r.outcome]}: ${r.info}`.slice(0, 500) }));
     }
     // a dead APNs VoIP token clears voip_token; the device's alert token stays
     for (const voip of [false, true]) {
@@ -272,6 +316,14 @@ export class VendorChannels implements OfflineChannels {
           .where((eb) => eb.or(part.map(({ t }) => eb.and([eb('registration_id', '=', t.registrationId), eb(col, '=', (voip ? t.voipToken : t.token) ?? '')]))))
           .execute();
       }
+    }
+    for (const part of chunks(switchedOff, 200)) {
+      await this.db
+        .updateTable('devices')
+        .set({ notification_permission: 'denied' })
+        .where('app_id', '=', appId)
+        .where((eb) => eb.or(part.map((t) => eb.and([eb('registration_id', '=', t.registrationId), eb('token', '=', t.token)]))))
+        .execute();
     }
     return out;
   }

@@ -27,6 +27,12 @@ export interface VendorTarget {
 /** What Herald tells an adapter besides the message. */
 export interface SendContext {
   /**
+   * The certificate has had a send accepted before. Some vendors give one answer for a dead token
+   * and for a certificate of the wrong environment (APNs `BadDeviceToken`): only a certificate
+   * known to work may read it as a dead token.
+   */
+  certificateProven?: boolean;
+  /**
    * Where the vendor should post delivery receipts for this push (routes/receipts), when Herald
    * knows its public URL (`HERALD_PUBLIC_URL`). Adapters put it in the vendor's callback field.
    */
@@ -47,13 +53,29 @@ export interface ReceiptEvent {
 }
 
 /**
- * What a vendor said about one device. `dead`: the token will never work again and is cleared.
- * `pauseMs` on a failure: the vendor's quota for this certificate is spent; Herald sends nothing
- * more through it for that long and counts those devices as lost with the same code.
+ * What a vendor said about one device, sorted by what Herald must do about it. Each adapter maps
+ * its vendor's answers onto these from the vendor's own documentation (docs/vendors.md lists them):
+ *
+ * - `sent`: the vendor took the message.
+ * - `dead`: the answer can only mean the token is gone for good (the app was uninstalled, the
+ *   token expired or was never valid): the token is cleared. Never for an answer that a wrong
+ *   certificate or configuration can also give.
+ * - `failed`: not delivered this time (a busy vendor after retries, a message the vendor refuses);
+ *   the token stays. With `pauseMs`, the certificate's quota is spent: Herald sends nothing more
+ *   through it for that long and counts those devices as lost with the same code.
+ * - `switched_off`: the device still has the app, but its user turned notifications off: the
+ *   token stays and the device's notification permission is recorded as denied.
+ * - `certificate`: the vendor refused the certificate itself (wrong key, project, package or
+ *   environment): the certificate is stopped (certificate-health.ts), every token stays.
  */
 export type VendorResult =
   | { registrationId: string; outcome: 'sent' }
-  | { registrationId: string; outcome: 'dead' | 'failed'; code: number; info: string; pauseMs?: number; /** APNs: about the device's VoIP token, which is the one cleared. */ voip?: boolean };
+  | { registrationId: string; outcome: 'dead'; code: number; info: string; /** APNs: about the device's VoIP token, which is the one cleared. */ voip?: boolean }
+  | { registrationId: string; outcome: 'failed'; code: number; info: string; pauseMs?: number }
+  | { registrationId: string; outcome: 'switched_off' | 'certificate'; code: number; info: string };
+
+/** A VendorResult's outcome and details, without the device: what one answer says of a whole batch. */
+export type BatchOutcome = { outcome: 'sent' } | { outcome: 'dead' | 'switched_off' | 'certificate'; code: number; info: string } | { outcome: 'failed'; code: number; info: string; pauseMs?: number };
 
 /** One vendor's protocol. The config is that vendor's certificate (channels/certificates.ts), already checked. */
 export interface VendorAdapter {
@@ -82,8 +104,8 @@ export function batchesByLanguage(message: VendorMessage, targets: readonly Vend
 }
 
 /** One outcome for every device of a batch request. */
-export function resultForAll(part: readonly VendorTarget[], r: { outcome: 'sent' } | { outcome: 'dead' | 'failed'; code: number; info: string; pauseMs?: number }): VendorResult[] {
-  return part.map((t) => ({ registrationId: t.registrationId, ...r }));
+export function resultForAll(part: readonly VendorTarget[], r: BatchOutcome): VendorResult[] {
+  return part.map((t) => ({ registrationId: t.registrationId, ...r }) as VendorResult);
 }
 
 /**

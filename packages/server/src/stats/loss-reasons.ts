@@ -16,6 +16,7 @@ export const LossReason = {
   conversationMuted: { code: -11, stage: 'ready_to_send', reason: 'user muted the conversation' },
   doNotDisturb: { code: -12, stage: 'ready_to_send', reason: "user's do-not-disturb hours" },
   noChannel: { code: -9, stage: 'ready_to_send', reason: "no server push API for the device's vendor" },
+  certificateStopped: { code: -14, stage: 'ready_to_send', reason: 'the certificate for the device vendor is stopped: its vendor refused it' },
   taskFailed: { code: -13, stage: 'ready_to_send', reason: 'push failed (see the task\'s FailReason) before it was sent to the device' },
 } as const;
 export type LossReason = (typeof LossReason)[keyof typeof LossReason];

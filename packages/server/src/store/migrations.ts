@@ -482,6 +482,18 @@ migrations['0016_app_counters'] = {
   },
 };
 
+// A certificate its vendor refuses (wrong key, project, package or environment) is stopped rather
+// than allowed to clear its devices' tokens; whether it has ever worked decides how some answers
+// are read (channels/certificate-health.ts).
+migrations['0017_certificate_health'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('certificates').addColumn('stopped_at', 'bigint').execute();
+    await db.schema.alterTable('certificates').addColumn('stop_code', 'bigint').execute();
+    await db.schema.alterTable('certificates').addColumn('stop_reason', 'text').execute();
+    await db.schema.alterTable('certificates').addColumn('proven_at', 'bigint').execute();
+  },
+};
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**

@@ -230,6 +230,13 @@ export interface CertificatesTable {
   config: string;
   created_at: number;
   updated_at: number;
+  /** When its vendor refused the certificate itself, and it was stopped (certificate-health.ts); null = in use. */
+  stopped_at: number | null;
+  /** The vendor's code and answer that stopped it. */
+  stop_code: number | null;
+  stop_reason: string | null;
+  /** When the vendor first took a send through these credentials; null = never yet. */
+  proven_at: number | null;
 }
 
 export interface StatCountersTable {

@@ -36,8 +36,21 @@ const out = (v: CertificateView, app: App, deps: AdminDeps) => {
     ...(base ? { ReceiptUrl: base + receiptPath(app.secretKey, v.vendor, app.sdkAppId, v.certId) } : {}),
     CreateTime: Math.floor(v.createdAt / 1000),
     UpdateTime: Math.floor(v.updatedAt / 1000),
+    ...certificateState(v),
   };
 };
+
+/**
+ * A certificate's state as the admin API shows it: `active`, or `stopped` with when and the
+ * vendor's answer that stopped it; `Proven` once its vendor has taken a send through it.
+ */
+export function certificateState(v: CertificateView): Record<string, unknown> {
+  return {
+    State: v.state,
+    ...(v.stop ? { StopTime: Math.floor(v.stop.at / 1000), StopErrCode: v.stop.code, StopReason: v.stop.reason } : {}),
+    Proven: v.provenAt !== undefined,
+  };
+}
 
 export const setCertificate: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { familyOf } from '../../dispatch/task-id.js';
-import { shards, statCounters, tasks } from '../../store/index.js';
+import { certificates, shards, statCounters, tasks } from '../../store/index.js';
+import { viewOf } from '../../channels/certificate-service.js';
+import { certificateState } from './certificates.js';
 import { funnelOf, funnelsBy } from '../../stats/funnel.js';
 import { EventType, PLATFORM_NAMES } from '../../stats/platforms.js';
 import type { AdminCommand } from './context.js';
@@ -23,7 +25,11 @@ export const getPushTask: AdminCommand = {
     const appId = caller.app.sdkAppId;
     const t = await tasks.findTask(deps.db, appId, b.TaskId);
     if (!t) throw new TimError(TimCode.noSuchTask, `no push with TaskId ${b.TaskId}`);
-    const [p, counts] = await Promise.all([shards.progress(deps.db, appId, t.task_id), statCounters.sumCounters(deps.db, { appId, family: familyOf(t.task_id), taskIds: [t.task_id] }, ['eventType', 'platform', 'code'])]);
+    const [p, counts, certs] = await Promise.all([
+      shards.progress(deps.db, appId, t.task_id),
+      statCounters.sumCounters(deps.db, { appId, family: familyOf(t.task_id), taskIds: [t.task_id] }, ['eventType', 'platform', 'code']),
+      certificates.listCertificates(deps.db, appId),
+    ]);
     const losses = [...new Map(counts.filter((c) => c.metric.startsWith('loss')).map((c) => [`${c.metric}:${c.code}`, c])).keys()].map((k) => {
       const of = counts.filter((c) => `${c.metric}:${c.code}` === k);
       return { code: of[0]!.code, stage: of[0]!.metric === 'loss_ready' ? 'ready_to_send' : 'post_send', reason: of[0]!.reason, count: of.reduce((n, c) => n + c.count, 0) };
@@ -53,6 +59,8 @@ export const getPushTask: AdminCommand = {
         Losses: losses.sort((a, b) => b.code - a.code).map((l) => ({ ErrCode: l.code, ErrInfo: l.reason, Stage: l.stage, Count: l.count })),
         // devices handed to each vendor, and those its delivery receipts said arrived
         Vendors: vendors.map((v) => ({ Vendor: v.vendor, Sent: v.sent, Reached: v.reached })),
+        // the app's certificates now: a stopped one is why its vendor's devices are lost (-14)
+        Certificates: certs.map(viewOf).map((v) => ({ CertId: v.certId, Vendor: v.vendor, ...certificateState(v) })),
       },
     };
   },

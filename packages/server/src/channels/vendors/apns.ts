@@ -206,22 +206,32 @@ function errorOf(r: Http2Reply): { reason: string; timestamp?: number } {
 
 const tokens = new ProviderTokens();
 
-/** Classifies APNs' answer (§1.6). */
-function answer(c: ApnsConfig, jwt: string, r: Http2Reply, registrationId: string, voip: boolean): Answer<VendorResult> {
+/** Reasons of a 403 or 400 that mean the certificate or its settings are wrong, whatever the device (§1.6). */
+const CERTIFICATE_WRONG = new Set(['InvalidProviderToken', 'MissingProviderToken', 'BadCertificate', 'BadCertificateEnvironment', 'Forbidden', 'TopicDisallowed', 'BadTopic', 'MissingTopic']);
+
+/**
+ * Classifies APNs' answer (§1.6; Apple, "Handling notification responses from APNs"). 410 means
+ * the token is gone. `BadDeviceToken` is also what a token of the other environment gets (a
+ * sandbox token sent to production, or a certificate with the wrong `production`), and
+ * `DeviceTokenNotForTopic` what every token gets from a certificate with the wrong bundle id: only a
+ * certificate that has had a send accepted reads them as dead tokens; before that the token is
+ * kept. A refusal of the provider token or the topic stops the certificate.
+ */
+function answer(c: ApnsConfig, jwt: string, r: Http2Reply, registrationId: string, voip: boolean, proven: boolean): Answer<VendorResult> {
   if (r.status === 200) return { done: { registrationId, outcome: 'sent' } };
   const e = errorOf(r);
   const reason = e.reason || `HTTP ${r.status}`;
   const failed = (info: string): Answer<VendorResult> => ({ done: { registrationId, outcome: 'failed', code: r.status, info } });
-  // 410: the token is gone for good; 400 BadDeviceToken / DeviceTokenNotForTopic: it never was this app's
-  if (r.status === 410 || (r.status === 400 && (reason === 'BadDeviceToken' || reason === 'DeviceTokenNotForTopic'))) {
+  const tokenProblem = r.status === 400 && (reason === 'BadDeviceToken' || reason === 'DeviceTokenNotForTopic');
+  if (r.status === 410 || (tokenProblem && proven)) {
     const info = `${voip ? 'VoIP token ' : ''}${reason}${e.timestamp !== undefined ? ` (invalid since ${new Date(e.timestamp).toISOString()})` : ''}`;
     return { done: { registrationId, outcome: 'dead', code: r.status, info, ...(voip ? { voip: true } : {}) } };
   }
+  if (tokenProblem) return failed(`${reason}; the token is kept: no send through this certificate has been accepted yet, so check its production flag and bundleId`);
   if (r.status === 403 && reason === 'ExpiredProviderToken') return { auth: `403 ${reason}` };
-  if (r.status === 403) {
-    // InvalidProviderToken, MissingProviderToken, BadCertificate…, Forbidden: the certificate needs the operator
+  if (CERTIFICATE_WRONG.has(reason) || r.status === 403) {
     tokens.forget(c, jwt);
-    return failed(`${reason}: check the certificate's keyId, teamId, privateKey and production`);
+    return { done: { registrationId, outcome: 'certificate', code: r.status, info: `${reason}: check the certificate's keyId, teamId, privateKey, bundleId and production` } };
   }
   if (r.status === 429 && reason === 'TooManyProviderTokenUpdates') return failed(reason);
   if ((r.status === 400 && reason === 'IdleTimeout') || r.status === 429 || r.status === 500 || r.status === 503) {
@@ -250,26 +260,26 @@ function exchangeFor(c: ApnsConfig, pool: Http2Pool): Exchange {
   return (path, headers, body) => held.run(() => pool.exchange(path, headers, body));
 }
 
-async function post(c: ApnsConfig, exchange: Exchange, token: string, built: Extract<Built, { body: string }>, registrationId: string, voip: boolean): Promise<VendorResult> {
+async function post(c: ApnsConfig, exchange: Exchange, token: string, built: Extract<Built, { body: string }>, registrationId: string, voip: boolean, proven: boolean): Promise<VendorResult> {
   let jwt = '';
   return withRetries<VendorResult>(
     async (fresh) => {
       jwt = tokens.get(c, fresh ? jwt : undefined);
       const r = await exchange(`/3/device/${encodeURIComponent(token)}`, { ...built.headers, authorization: `bearer ${jwt}` }, built.body);
-      return answer(c, jwt, r, registrationId, voip);
+      return answer(c, jwt, r, registrationId, voip, proven);
     },
     (info, code) => ({ registrationId, outcome: 'failed', code, info }),
   );
 }
 
 /** Sends to every target at once; the pool holds each request until its session has a free stream. */
-async function sendAll(config: Record<string, unknown>, message: VendorMessage, targets: readonly VendorTarget[], recall: boolean): Promise<VendorResult[]> {
+async function sendAll(config: Record<string, unknown>, message: VendorMessage, targets: readonly VendorTarget[], recall: boolean, proven: boolean): Promise<VendorResult[]> {
   const c = config as unknown as ApnsConfig;
   try {
     tokens.get(c);
   } catch (err) {
     // a key that cannot sign: no request could succeed
-    return targets.map((t) => ({ registrationId: t.registrationId, outcome: 'failed', code: 0, info: `APNs privateKey cannot sign ES256: ${(err as Error).message}` }));
+    return targets.map((t) => ({ registrationId: t.registrationId, outcome: 'certificate', code: 0, info: `APNs privateKey cannot sign ES256: ${(err as Error).message}` }));
   }
   const exchange = exchangeFor(c, poolFor(c));
   const cache = new Map<string, Built>();
@@ -291,7 +301,7 @@ async function sendAll(config: Record<string, unknown>, message: VendorMessage, 
         cache.set(key, built);
       }
       if ('failed' in built) return { registrationId: t.registrationId, outcome: 'failed', ...built.failed };
-      return post(c, exchange, token, built, t.registrationId, voip);
+      return post(c, exchange, token, built, t.registrationId, voip, proven);
     }),
   ) as Promise<VendorResult[]>;
 }
@@ -301,13 +311,14 @@ async function sendAll(config: Record<string, unknown>, message: VendorMessage, 
  * device over pooled, multiplexed sessions.
  */
 export const apnsAdapter: VendorAdapter = {
-  send: (config, message, targets) => sendAll(config, message, targets, false),
+  send: (config, message, targets, ctx) => sendAll(config, message, targets, false, ctx.certificateProven === true),
   /**
    * APNs has no API to delete a notification (§1.7): a recall posts the replacement (or a neutral
    * "withdrawn" text) with the same apns-collapse-id, which replaces the one shown on the device.
    * A recalled call goes to a device's VoIP token as a cancel (see `Mode`).
    */
   async recall(config, { message, targets }) {
-    await sendAll(config, message, targets, true);
+    // a recall goes only to devices that were sent the push, so the certificate has worked
+    await sendAll(config, message, targets, true, true);
   },
 };
