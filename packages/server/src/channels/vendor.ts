@@ -89,7 +89,16 @@ export interface VendorAdapter {
   recallWithdraws?: boolean;
   /** Reads a delivery receipt this vendor posted to `SendContext.receiptUrl`. */
   receipts?(body: Buffer, contentType: string): ReceiptEvent[];
+  /**
+   * Tries the certificate's credentials against the vendor without notifying anyone (an access
+   * token issued, a JWT accepted, a harmless call answered): `check_certificate` and
+   * `herald cert check` show the verdict.
+   */
+  check?(config: Record<string, unknown>): Promise<CertificateCheck>;
 }
+
+/** A certificate check's verdict: `ok`, or what the vendor answered and what it means. */
+export type CertificateCheck = { ok: true; info: string } | { ok: false; code: number; info: string };
 
 /**
  * Targets in batches of at most `max`, each batch one language variant: for vendors that send one
