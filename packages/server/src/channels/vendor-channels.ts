@@ -15,7 +15,7 @@ import type { CertVendor } from './certificates.js';
 import { CertificateGates, type GateLimits } from './certificate-gates.js';
 import { CertificateHealth } from './certificate-health.js';
 import type { OfflineBatch, OfflineChannels, RecallRequest } from './index.js';
-import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
+import type { CertificateCheck, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from './vendor.js';
 
 /** A device not sent to, and why; also the device as statistics count it (its platform is its vendor's), so a batch's losses are counted with no copy per device. */
 interface Loss extends StatDevice {
@@ -173,6 +173,30 @@ export class VendorChannels implements OfflineChannels {
         }),
       );
     }
+  }
+
+  /**
+   * Tries a certificate's credentials against its vendor (VendorAdapter.check), notifying no one.
+   * A stopped certificate that passes resumes: the operator fixed it at the vendor. Undefined when
+   * the app has no such certificate.
+   */
+  async checkCertificate(appId: number, certId: number, timeoutMs = 15_000): Promise<{ vendor: string; result: CertificateCheck } | undefined> {
+    const cert = await certificates.findCertificate(this.db, appId, certId);
+    if (!cert) return undefined;
+    const adapter = this.adapters[(cert.vendor === 'apns-voip' ? 'apns' : cert.vendor) as CertVendor];
+    if (!adapter?.check) return { vendor: cert.vendor, result: { ok: false, code: 0, info: `Herald has no credentials check for ${cert.vendor}` } };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<CertificateCheck>((resolve) => (timer = setTimeout(() => resolve({ ok: false, code: 0, info: `no answer from ${cert.vendor} within ${timeoutMs / 1000} s` }), timeoutMs)));
+    const result = await Promise.race([
+      adapter.check(JSON.parse(cert.config) as Record<string, unknown>).catch((err: unknown): CertificateCheck => ({ ok: false, code: 0, info: err instanceof Error ? err.message : String(err) })),
+      timeout,
+    ]);
+    clearTimeout(timer);
+    if (result.ok && cert.stopped_at !== null) {
+      await certificates.clearStop(this.db, appId, certId, Number(cert.updated_at));
+      this.certs.delete(appId);
+    }
+    return { vendor: cert.vendor, result };
   }
 
   /**

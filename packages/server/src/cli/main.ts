@@ -8,7 +8,7 @@ import { CERT_VENDORS } from '../channels/certificates.js';
 import { isCertVendor, saveCertificate, viewOf } from '../channels/certificate-service.js';
 import { apps, callbackOutbox, certificates, openStore } from '../store/index.js';
 import { callbackStatus, callbackView, readCallbackConfig, saveCallbackConfig, type CallbackPatch } from '../callbacks/index.js';
-import { callAdmin } from './admin-request.js';
+import { adminTarget, callAdmin, withConnectionOptions, type ConnectionOptions } from './admin-request.js';
 import { firstStartBanner } from './banner.js';
 import { listenAsDevice } from './device-listen.js';
 import { emulate } from './emulate.js';
@@ -149,6 +149,22 @@ cert
   .requiredOption('--id <n>', 'certificate id', int)
   .action(async (o: { sdkappid: number; id: number }) => {
     if (!(await withStore((s) => certificates.deleteCertificate(s.db, o.sdkappid, o.id)))) throw new Error(`no certificate ${o.id}`);
+  });
+
+withConnectionOptions(cert.command('check'))
+  .description("try a certificate's credentials against its vendor, notifying no one (through the admin API's check_certificate)")
+  .requiredOption('--id <n>', 'certificate id', int)
+  .action(async (o: ConnectionOptions & { id: number }) => {
+    const target = await adminTarget(o, (sdkAppId) => withStore(async (s) => (await apps.findApp(s.db, sdkAppId))?.secretKey));
+    const reply = await callAdmin(target, 'check_certificate', { CertId: o.id });
+    if (reply.ActionStatus !== 'OK') {
+      process.stdout.write(JSON.stringify(reply) + '\n');
+      process.exitCode = 1;
+      return;
+    }
+    const verdict = reply.Ok ? 'ok' : `refused${reply.VendorErrCode ? ` (${String(reply.VendorErrCode)})` : ''}`;
+    process.stdout.write(`certificate ${o.id} (${String(reply.Vendor)}): ${verdict}: ${String(reply.Info)}\n`);
+    if (!reply.Ok) process.exitCode = 1;
   });
 
 const callback = program.command('callback').description("the app's Push.AllMemberPush and Push.OfflinePush webhook: URL, signing token, pace, and the requests waiting or dead");

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { RECORD_TYPES } from '../stats/index.js';
-import { callAdmin, type AdminTarget } from './admin-request.js';
+import { adminTarget, callAdmin, type ConnectionOptions } from './admin-request.js';
 
 const UNITS: Readonly<Record<string, number>> = { m: 60, h: 3600, d: 86400 };
 
@@ -39,11 +39,7 @@ function line(r: RecordView): string {
   return [when, r.Type.padEnd(5), r.Status.padEnd(8), id, progress, JSON.stringify(r.Title)].filter(Boolean).join('  ');
 }
 
-interface RecordsOptions {
-  sdkappid: number;
-  server: string;
-  identifier: string;
-  key?: string;
+interface RecordsOptions extends ConnectionOptions {
   type?: string[];
   since?: number;
   until?: number;
@@ -72,9 +68,7 @@ export function addPushRecordsCommand(push: Command, secretKeyOf: (sdkAppId: num
     .option('--json', 'print the answer as JSON')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<RecordsOptions>();
-      const secretKey = o.key ?? (await secretKeyOf(o.sdkappid));
-      if (!secretKey) throw new Error(`no secret key: pass --key, or run where the store of app ${o.sdkappid} is`);
-      const target: AdminTarget = { server: o.server, sdkAppId: o.sdkappid, identifier: o.identifier, secretKey };
+      const target = await adminTarget(o, secretKeyOf);
       const body: Record<string, unknown> = { Limit: o.limit };
       if (o.type) body.Type = o.type;
       if (o.since !== undefined) body.StartTime = o.since;

@@ -1,13 +1,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { callAdmin, type AdminTarget } from './admin-request.js';
-import { int } from './options.js';
+import { adminTarget, callAdmin, withConnectionOptions, type ConnectionOptions } from './admin-request.js';
 
-interface Connection {
-  sdkappid: number;
-  server: string;
-  identifier: string;
-  key?: string;
+interface Connection extends ConnectionOptions {
   json?: boolean;
 }
 
@@ -21,12 +16,7 @@ interface TemplateView {
 
 /** The options every template command takes to reach the admin API, as `herald push` does. */
 function connected(cmd: Command): Command {
-  return cmd
-    .requiredOption('--sdkappid <n>', 'SDKAppID', int)
-    .option('--server <url>', 'Herald base URL', process.env.HERALD_URL ?? 'http://127.0.0.1:8080')
-    .option('--identifier <id>', 'admin identifier', 'administrator')
-    .option('--key <key>', "the app's secret key (default: read from the local store)", process.env.HERALD_SECRET_KEY)
-    .option('--json', 'print the answer as JSON');
+  return withConnectionOptions(cmd).option('--json', 'print the answer as JSON');
 }
 
 const line = (t: TemplateView) =>
@@ -39,10 +29,7 @@ const line = (t: TemplateView) =>
  */
 export function addTemplateCommands(program: Command, secretKeyOf: (sdkAppId: number) => Promise<string | undefined>): void {
   const run = async (o: Connection, command: string, body: Record<string, unknown>, print: (reply: Record<string, unknown>) => string) => {
-    const secretKey = o.key ?? (await secretKeyOf(o.sdkappid));
-    if (!secretKey) throw new Error(`no secret key: pass --key, or run where the store of app ${o.sdkappid} is`);
-    const target: AdminTarget = { server: o.server, sdkAppId: o.sdkappid, identifier: o.identifier, secretKey };
-    const reply = await callAdmin(target, command, body);
+    const reply = await callAdmin(await adminTarget(o, secretKeyOf), command, body);
     if (reply.ActionStatus !== 'OK' || o.json) {
       process.stdout.write(JSON.stringify(reply) + '\n');
       if (reply.ActionStatus !== 'OK') process.exitCode = 1;

@@ -47,6 +47,11 @@ export async function markWorking(db: Kysely<Database>, appId: number, certId: n
     .execute();
 }
 
+/** Ends a stop without a send (a check of the credentials passed): the next batch goes through. */
+export async function clearStop(db: Kysely<Database>, appId: number, certId: number, updatedAt: number): Promise<void> {
+  await db.updateTable('certificates').set({ stopped_at: null, stop_code: null, stop_reason: null }).where('app_id', '=', appId).where('cert_id', '=', certId).where('updated_at', '=', updatedAt).execute();
+}
+
 /** Every stopped certificate of every app, for /metrics. */
 export async function stoppedCertificates(db: Kysely<Database>): Promise<Pick<CertificateRow, 'app_id' | 'cert_id' | 'vendor'>[]> {
   return db.selectFrom('certificates').select(['app_id', 'cert_id', 'vendor']).where('stopped_at', 'is not', null).execute();

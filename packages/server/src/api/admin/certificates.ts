@@ -19,7 +19,8 @@ const SetBody = z.object({
   Config: z.record(z.string(), z.unknown()),
 });
 const GetBody = z.object({ CertId: CertId.optional() });
-const DeleteBody = z.object({ CertId: CertId });
+/** A body naming one certificate (delete_certificate, check_certificate). */
+const OneCertificate = z.object({ CertId: CertId });
 
 /**
  * `ReceiptUrl`: where this certificate's vendor posts delivery receipts. Vendors that take it per
@@ -73,10 +74,26 @@ export const getCertificates: AdminCommand = {
   },
 };
 
+/**
+ * `check_certificate` (Herald's): tries the certificate's credentials against its vendor without
+ * notifying anyone (an access token issued, a JWT accepted, a harmless call answered). `Ok` and
+ * `Info` say what the vendor answered; a stopped certificate that passes is in use again.
+ */
+export const checkCertificate: AdminCommand = {
+  adminCode: TimCode.pushNeedAdmin,
+  async handle(caller, body, deps) {
+    const b = parseBody(OneCertificate, body);
+    const checked = await deps.checkCertificate(caller.app.sdkAppId, b.CertId);
+    if (!checked) throw new TimError(TimCode.noSuchCertificate, `no certificate ${b.CertId}`);
+    const r = checked.result;
+    return { CertId: b.CertId, Vendor: checked.vendor, Ok: r.ok, ...(r.ok ? {} : { VendorErrCode: r.code }), Info: r.info };
+  },
+};
+
 export const deleteCertificate: AdminCommand = {
   adminCode: TimCode.pushNeedAdmin,
   async handle(caller, body, deps) {
-    const b = parseBody(DeleteBody, body);
+    const b = parseBody(OneCertificate, body);
     if (!(await certificates.deleteCertificate(deps.db, caller.app.sdkAppId, b.CertId))) throw new TimError(TimCode.noSuchCertificate, `no certificate ${b.CertId}`);
     return {};
   },

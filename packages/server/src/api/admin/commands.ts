@@ -4,7 +4,7 @@ import { callPushCommand, cancelCallCommand } from './call-push.js';
 import { chatPushCommand } from './chat-push.js';
 import { addTag, clearAllTags, getTag, removeTag } from './tags.js';
 import type { AdminCommand } from './context.js';
-import { deleteCertificate, getCertificates, setCertificate } from './certificates.js';
+import { checkCertificate, deleteCertificate, getCertificates, setCertificate } from './certificates.js';
 import { pushCommand } from './push.js';
 import { deletePushTemplate, getPushTemplates, setPushTemplate } from './push-templates.js';
 import { revokeCommand } from './revoke.js';
@@ -47,6 +47,7 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   set_certificate: setCertificate,
   get_certificates: getCertificates,
   delete_certificate: deleteCertificate,
+  check_certificate: checkCertificate,
   set_push_template: setPushTemplate,
   get_push_templates: getPushTemplates,
   delete_push_template: deletePushTemplate,

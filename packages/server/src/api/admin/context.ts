@@ -2,6 +2,7 @@ import type { BatchPushAcceptor, BroadcastPushDeps } from '../../dispatch/index.
 import type { RevokeDeps } from '../../dispatch/revoke.js';
 import type { Kysely } from 'kysely';
 import type { CallbackOutbox } from '../../callbacks/index.js';
+import type { CertificateCheck } from '../../channels/vendor.js';
 import type { FailureGuard } from '../../limits/index.js';
 import type { AppDirectory, Database } from '../../store/index.js';
 import type { Metrics } from '../metrics.js';
@@ -23,6 +24,8 @@ export interface AdminDeps {
   callbacks: CallbackOutbox;
   /** Failed UserSig checks per source address and app. */
   authFailures: FailureGuard;
+  /** Tries a certificate's credentials against its vendor (`check_certificate`); undefined: no such certificate. */
+  checkCertificate(appId: number, certId: number): Promise<{ vendor: string; result: CertificateCheck } | undefined>;
 }
 
 export interface AdminCommand {
