@@ -117,6 +117,7 @@ const ADMIN_SEEDS: Record<string, (rng: Random) => Json> = {
   set_certificate: (rng) => ({ ...(rng.chance(0.3) ? { CertId: FIXTURE.certId } : {}), Vendor: 'xiaomi', Name: 'mi', Config: { appSecret: 'fuzz-secret', packageName: 'com.example.fuzz', baseUrl: 'http://127.0.0.1:9' } }),
   get_certificates: () => ({ CertId: FIXTURE.certId }),
   delete_certificate: (rng) => ({ CertId: rng.between(2, 40) }),
+  check_certificate: (rng) => ({ CertId: rng.chance(0.5) ? FIXTURE.certId : rng.between(2, 40) }),
   set_push_template: () => ({ Name: 'order', Title: 'Order {{orderId}}', Desc: 'Hi {{name}}' }),
   get_push_templates: () => ({ PushTemplateIds: ['$TEMPLATE'] }),
   delete_push_template: () => ({ PushTemplateId: '$TEMPLATE' }),
