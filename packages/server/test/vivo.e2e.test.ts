@@ -73,7 +73,8 @@ for (const db of await testDatabases()) {
       const gone = await phone('vv-gone');
       emu.invalidate('vv-gone', 1);
       const r1 = await call('batch', pushBody([gone.registrationId]));
-      await eventually(async () => (await tokenOf(h, gone.registrationId)) === null);
+      // the token is cleared before the loss is written: wait for both
+      await eventually(async () => (await tokenOf(h, gone.registrationId)) === null && (await losses(r1.TaskId)).length === 1);
       assert.equal((await losses(r1.TaskId))[0]!.code, 10302);
       const d = await phone('vv-retry');
       const auths = emu.authRequests.length;
