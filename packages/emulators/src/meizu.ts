@@ -8,8 +8,10 @@ import { LoopbackEmulator } from './loopback.js';
  * `k=v`, raw values, then the appSecret). Checks the sign (1006), the app (110000), the
  * notification fields (title 1–32, content 1–100, validTime 1–72 h, notifyKey ≤ 8 of
  * [0-9a-zA-Z_-], callback ≤ 128 bytes) and answers `{code, message, value, msgId}` with failed
- * pushIds in `value`. Receipts are posted as a form with `cb`. Written from vendor-protocols.md §9
- * and its source [M1]; it shares no code with Herald's channel.
+ * pushIds in `value`. Receipts are posted as a form with `cb`. `GET
+ * /garcia/api/server/push/statistics/dailyPushStatics` (appId, startTime, endTime as yyyyMMdd,
+ * sign) answers the app's daily statistics after the same app and sign checks. Written from
+ * vendor-protocols.md §9 and its source [M1]; it shares no code with Herald's channel.
  */
 export interface MeizuReceived {
   appId: string;
@@ -43,7 +45,10 @@ export class MeizuEmulator extends LoopbackEmulator {
     this.pushIdFailures.push({ code, count: 1 });
   }
 
-  /** This pushId is reported under `code` from now on: 110002 unsubscribed (default), 110003 illegal. */
+  /**
+   * This pushId is reported under `code` in `value` from now on: 110002 not subscribed (default),
+   * 110003 illegal, 110010 its message switch turned off.
+   */
   invalidate(pushId: string, code = 110002): void {
     this.invalid.set(pushId, code);
   }
@@ -67,11 +72,14 @@ export class MeizuEmulator extends LoopbackEmulator {
   }
 
   protected handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
-    if (req.method !== 'POST' || req.url !== '/garcia/api/server/push/varnished/pushByPushId') {
+    const url = new URL(req.url ?? '/', 'http://meizu');
+    const route = `${req.method} ${url.pathname}`;
+    const push = route === 'POST /garcia/api/server/push/varnished/pushByPushId';
+    if (!push && route !== 'GET /garcia/api/server/push/statistics/dailyPushStatics') {
       res.writeHead(404);
       return void res.end();
     }
-    const params = Object.fromEntries(new URLSearchParams(raw.toString()));
+    const params = Object.fromEntries(push ? new URLSearchParams(raw.toString()) : url.searchParams);
     const secret = this.apps.get(params.appId ?? '');
     if (!secret) return this.reply(res, 110000, 'appId illegal');
     const { sign, ...rest } = params;
@@ -80,6 +88,7 @@ export class MeizuEmulator extends LoopbackEmulator {
       .map((k) => k + '=' + rest[k])
       .join('');
     if (sign !== crypto.createHash('md5').update(base + secret, 'utf8').digest('hex')) return this.reply(res, 1006, 'sign failure');
+    if (!push) return this.statistics(res, params);
     const injected = this.failures.shift();
     if (injected !== undefined) return this.reply(res, injected, 'injected');
     const pushIds = (params.pushIds ?? '').split(',').filter(Boolean);
@@ -107,6 +116,18 @@ export class MeizuEmulator extends LoopbackEmulator {
       if (extra && Number(extra['callback.type'] ?? 3) & 1) this.pendingReceipts.push({ url: String(extra.callback), param: String(extra['callback.param'] ?? ''), msgId, pushIds: ok });
     }
     this.reply(res, 200, '', value, msgId);
+  }
+
+  /** [M1] "获取应用推送统计": per day from startTime to endTime (at most 30 days apart); nothing is sent. */
+  private statistics(res: http.ServerResponse, q: Record<string, string>): void {
+    const day = (s: string | undefined) => (s && /^\d{8}$/.test(s) ? Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6))) : NaN);
+    const start = day(q.startTime);
+    const end = day(q.endTime);
+    if (Number.isNaN(start) || Number.isNaN(end)) return this.reply(res, 1005, 'startTime and endTime: yyyyMMdd');
+    if (end < start) return this.reply(res, 500, 'endTime before startTime');
+    if (end - start > 30 * 86_400_000) return this.reply(res, 500, 'at most 30 days');
+    const pushedNo = this.received.filter((r) => r.appId === q.appId).reduce((n, r) => n + r.pushIds.length, 0);
+    this.reply(res, 200, '', [{ date: new Date(end).toISOString().slice(0, 10), pushedNo, targetNo: pushedNo, validNo: pushedNo, acceptNo: 0, displayNo: 0, clickNo: 0 }]);
   }
 
   /** The notification-bar fields of [M1]; the problem, or undefined. */

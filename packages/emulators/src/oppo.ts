@@ -6,10 +6,13 @@ import { LoopbackEmulator } from './loopback.js';
  * OPPO Push (HeyTap) on loopback: `POST /server/v1/auth` (SHA-256 sign of AppKey + timestamp +
  * MasterSecret, 13-digit ms timestamp within 10 minutes) and `POST
  * /server/v1/message/notification/unicast_batch` (form `auth_token`, `messages` = JSON array of at most
- * 1,000). Checks every message as the field table says (snake_case), answers in OPPO's
- * `{code, message, data}` shape with per-message `errorCode`/`errorMessage`, and posts OPPO's
- * receipt arrays to `call_back_url`. Written from vendor-protocols.md §7; it shares no code with
- * Herald's channel.
+ * 1,000). Checks every message as the field table says (snake_case; `call_back_parameter` at most
+ * 50 characters as OPPO's server SDK validates it), answers in OPPO's `{code, message, data}` shape
+ * with per-message `errorCode`/`errorMessage` and the return codes of OPPO's table (14 invalid
+ * AppKey, 16 invalid signature, 19 invalid timestamp, 11/29 auth_token), and posts OPPO's receipt
+ * arrays to `call_back_url`. An app on OPPO's message classification (`app({ categoryRequired })`)
+ * has every message without a `category` refused. Written from vendor-protocols.md §7; it shares
+ * no code with Herald's channel.
  */
 export interface OppoReceived {
   appKey: string;
@@ -23,6 +26,7 @@ export interface OppoReceived {
 interface OppoApp {
   appId: string;
   masterSecret: string;
+  categoryRequired: boolean;
 }
 
 const CATEGORIES = new Set(['IM', 'ACCOUNT', 'TODO', 'DEVICE_REMINDER', 'ORDER', 'SUBSCRIPTION', 'NEWS', 'CONTENT', 'MARKETING', 'SOCIAL']);
@@ -39,11 +43,15 @@ export class OppoEmulator extends LoopbackEmulator {
   private failures: number[] = [];
   private pendingReceipts: { url: string; param: string; appId: string; messageId: string; regId: string }[] = [];
 
-  /** An app on the OPPO push platform: its AppKey and MasterSecret. */
-  app(): { appKey: string; masterSecret: string } {
+  /**
+   * An app on the OPPO push platform: its AppKey and MasterSecret. `categoryRequired`: the app is on
+   * OPPO's message classification (every app enabled since 2024-11-20), so each message must name
+   * its `category`.
+   */
+  app(opts: { categoryRequired?: boolean } = {}): { appKey: string; masterSecret: string } {
     const appKey = crypto.randomBytes(16).toString('hex');
     const masterSecret = crypto.randomBytes(16).toString('hex');
-    this.apps.set(appKey, { appId: String(30_000_000 + crypto.randomInt(1_000_000)), masterSecret });
+    this.apps.set(appKey, { appId: String(30_000_000 + crypto.randomInt(1_000_000)), masterSecret, categoryRequired: opts.categoryRequired === true });
     return { appKey, masterSecret };
   }
 
@@ -94,11 +102,11 @@ export class OppoEmulator extends LoopbackEmulator {
     const appKey = f.get('app_key') ?? '';
     const timestamp = f.get('timestamp') ?? '';
     const app = this.apps.get(appKey);
-    // §7.3 groups app key, signature and timestamp errors as 14–19 without naming each; 14 stands for all of them here
-    if (!app) return this.reply(res, 14, 'invalid app_key');
-    if (!/^\d{13}$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 600_000) return this.reply(res, 14, 'timestamp expired');
+    // OPPO's return codes: 14 Invalid App Key, 19 Invalid Timestamp, 16 Invalid Signature
+    if (!app) return this.reply(res, 14, 'Invalid App Key');
+    if (!/^\d{13}$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > 600_000) return this.reply(res, 19, 'Invalid Timestamp');
     const expected = crypto.createHash('sha256').update(`${appKey}${timestamp}${app.masterSecret}`).digest('hex');
-    if (f.get('sign') !== expected) return this.reply(res, 14, 'sign error');
+    if (f.get('sign') !== expected) return this.reply(res, 16, 'Invalid Signature');
     const token = crypto.randomUUID();
     this.tokens.set(token, { appKey, until: Date.now() + 86_400_000 });
     this.authRequests.push(appKey);
@@ -120,11 +128,11 @@ export class OppoEmulator extends LoopbackEmulator {
     }
     if (!Array.isArray(messages) || messages.length === 0) return this.reply(res, 40, 'messages missing');
     if (messages.length > 1000) return this.reply(res, 41, 'at most 1000 messages');
+    const app = this.apps.get(t.appKey)!;
     for (const m of messages as Record<string, unknown>[]) {
-      const problem = this.check(m);
+      const problem = this.check(m, app);
       if (problem) return this.reply(res, problem.code, problem.message);
     }
-    const app = this.apps.get(t.appKey)!;
     const list = messages as { target_value: string; notification: Record<string, unknown> }[];
     const data = list.map((m) => {
       if (this.invalid.has(m.target_value)) return { registrationId: m.target_value, errorCode: 10000, errorMessage: 'Invalid RegistrationId' };
@@ -139,7 +147,7 @@ export class OppoEmulator extends LoopbackEmulator {
   }
 
   /** One message against the field table of §7.2 (40 missing, 41 invalid, 67 category/notify_level). */
-  private check(m: Record<string, unknown>): { code: number; message: string } | undefined {
+  private check(m: Record<string, unknown>, app: OppoApp): { code: number; message: string } | undefined {
     if (m.target_type !== 2 && m.target_type !== 5) return { code: 41, message: 'target_type' };
     if (typeof m.target_value !== 'string' || !m.target_value) return { code: 40, message: 'target_value' };
     const n = m.notification as Record<string, unknown> | undefined;
@@ -161,9 +169,11 @@ export class OppoEmulator extends LoopbackEmulator {
     const ttl = n.off_line_ttl;
     if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 864_000)) return { code: 41, message: 'off_line_ttl' };
     if (n.category !== undefined && !CATEGORIES.has(String(n.category))) return { code: 67, message: 'category' };
+    // OPPO's code for a missing category was not found; 67 is its code for category errors
+    if (n.category === undefined && app.categoryRequired) return { code: 67, message: 'category required' };
     if (n.notify_level !== undefined && (n.category === undefined || ![1, 2, 16].includes(Number(n.notify_level)))) return { code: 67, message: 'notify_level' };
     if (n.call_back_url !== undefined && (typeof n.call_back_url !== 'string' || n.call_back_url.length > 200)) return { code: 41, message: 'call_back_url' };
-    if (n.call_back_parameter !== undefined && String(n.call_back_parameter).length > 100) return { code: 41, message: 'call_back_parameter' };
+    if (n.call_back_parameter !== undefined && chars(String(n.call_back_parameter)) > 50) return { code: 41, message: 'call_back_parameter: at most 50 characters' };
     return undefined;
   }
 }

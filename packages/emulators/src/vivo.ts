@@ -6,9 +6,11 @@ import { LoopbackEmulator } from './loopback.js';
  * vivo Push on loopback: `POST /message/auth` (lower-case MD5 of appId + appKey + timestamp +
  * appSecret, timestamp within 10 minutes), `POST /message/send`, `/message/saveListPayload` and
  * `/message/pushToList` with the `authToken` header. Checks the token's appId against the body's
- * (10094), title ≤ 40 and content ≤ 100 characters, timeToLive 60 s–1 day, upper-case category
- * (10096), clientCustomMap ≤ 1,024 characters, and answers `{result, desc, taskId, invalidUser(s)}`.
- * Written from vendor-protocols.md §8; it shares no code with Herald's channel.
+ * (10094), title ≤ 20 and content ≤ 50 Chinese characters where a Chinese character counts as two
+ * ASCII ones (≤ 40 / ≤ 100 of that count), timeToLive 60 s–7 days, upper-case category (10096),
+ * clientCustomMap ≤ 1,024 characters, and answers `{result, desc, taskId, invalidUser(s)}`.
+ * Written from vendor-protocols.md §8 and its corrections (vivo push API, "send single
+ * notification"); it shares no code with Herald's channel.
  */
 export interface VivoReceived {
   appId: string;
@@ -54,7 +56,10 @@ export class VivoEmulator extends LoopbackEmulator {
     this.failures.push(code);
   }
 
-  /** The app was uninstalled (status 2) or the id never existed (1): vivo reports it as an invalid user. */
+  /**
+   * vivo reports this regId as an invalid user: status 1 it does not exist, 2 the app was
+   * uninstalled or its notifications turned off, 3 not online for 90 days, 4 not a test user.
+   */
   invalidate(regId: string, status = 2): void {
     this.invalid.set(regId, status);
   }
@@ -131,12 +136,13 @@ export class VivoEmulator extends LoopbackEmulator {
 
   /** §8 field rules; answers a message for the reply or undefined when the fields are valid. */
   private invalidField(b: Record<string, unknown>): { result: number; desc: string } | undefined {
-    const len = (v: unknown) => [...String(v)].length;
+    // "一个汉字等于两个英文字符": ASCII counts one, a Chinese (any other) character two
+    const width = (v: string) => [...v].reduce((n, ch) => n + (ch.charCodeAt(0) <= 0x7f ? 1 : 2), 0);
     if (![1, 2, 3, 4].includes(Number(b.notifyType))) return { result: VIVO_BAD_FIELD, desc: 'notifyType' };
-    if (typeof b.title !== 'string' || !b.title || len(b.title) > 40) return { result: VIVO_BAD_FIELD, desc: 'title: 1 to 40 characters' };
-    if (typeof b.content !== 'string' || !b.content || len(b.content) > 100) return { result: VIVO_BAD_FIELD, desc: 'content: 1 to 100 characters' };
+    if (typeof b.title !== 'string' || !b.title || width(b.title) > 40) return { result: VIVO_BAD_FIELD, desc: 'title: at most 20 Chinese or 40 ASCII characters' };
+    if (typeof b.content !== 'string' || !b.content || width(b.content) > 100) return { result: VIVO_BAD_FIELD, desc: 'content: at most 50 Chinese or 100 ASCII characters' };
     const ttl = b.timeToLive;
-    if (ttl !== undefined && (!Number.isInteger(ttl) || Number(ttl) < 60 || Number(ttl) > 86_400)) return { result: VIVO_BAD_FIELD, desc: 'timeToLive: 60 s to 1 day' };
+    if (ttl !== undefined && (!Number.isInteger(ttl) || Number(ttl) < 60 || Number(ttl) > 7 * 86_400)) return { result: VIVO_BAD_FIELD, desc: 'timeToLive: 60 s to 7 days' };
     if (![1, 2, 3, 4].includes(Number(b.skipType))) return { result: VIVO_BAD_FIELD, desc: 'skipType' };
     if (b.classification !== undefined && b.classification !== 0 && b.classification !== 1) return { result: VIVO_BAD_FIELD, desc: 'classification' };
     if (b.category !== undefined && (typeof b.category !== 'string' || b.category !== b.category.toUpperCase())) return { result: 10096, desc: 'category invalid' };

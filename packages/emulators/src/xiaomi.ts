@@ -7,8 +7,11 @@ import { LoopbackEmulator } from './loopback.js';
  * `Authorization: key=<AppSecret>`. Checks the secret and the restricted package name of the app,
  * the required fields, title under 50 and description under 128 characters, and answers in
  * MiPush's `{result, code, description, trace_id, data}` shape (21301 authentication failed,
- * 10017 bad parameter, 65009 content too long, or an injected code such as 200001 quota).
- * Written from vendor-protocols.md §6; it shares no code with Herald's channel.
+ * 22022 package name invalid, 10017 bad parameter, 65009 content too long, or an injected code
+ * such as 200001 quota). `GET /v1/stats/message/counters` (start_date, end_date as yyyyMMdd,
+ * restricted_package_name) answers the app's counters with the same checks, notifying no one.
+ * Written from vendor-protocols.md §6 and Xiaomi's error-code page (pId=1560); it shares no code
+ * with Herald's channel.
  */
 export interface XiaomiReceived {
   msgId: string;
@@ -72,13 +75,16 @@ export class XiaomiEmulator extends LoopbackEmulator {
   }
 
   protected handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
-    if (req.method !== 'POST' || req.url !== '/v3/message/regid') {
+    const url = new URL(req.url ?? '/', 'http://mipush');
+    const route = `${req.method} ${url.pathname}`;
+    if (route !== 'POST /v3/message/regid' && route !== 'GET /v1/stats/message/counters') {
       res.writeHead(404);
       return void res.end();
     }
     const secret = /^key=(.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     const pkg = secret ? this.apps.get(secret) : undefined;
     if (!pkg) return this.reply(res, 21301, 'authentication failed');
+    if (req.method === 'GET') return this.counters(res, url.searchParams, pkg);
     const injected = this.failures.shift();
     if (injected !== undefined) return this.reply(res, injected, 'injected');
     const f = Object.fromEntries(new URLSearchParams(raw.toString()));
@@ -91,5 +97,15 @@ export class XiaomiEmulator extends LoopbackEmulator {
     const msgId = `slm${crypto.randomBytes(8).toString('hex')}`;
     this.received.push({ msgId, packageName: pkg, regIds, fields: f });
     this.reply(res, 0, 'success', { id: msgId });
+  }
+
+  /** The message counters of the app's package per day: nothing is sent to anyone. */
+  private counters(res: http.ServerResponse, q: URLSearchParams, pkg: string): void {
+    const start = q.get('start_date') ?? '';
+    const end = q.get('end_date') ?? '';
+    if (!/^\d{8}$/.test(start) || !/^\d{8}$/.test(end) || end < start) return this.reply(res, 10017, 'start_date and end_date must be yyyyMMdd');
+    if (q.get('restricted_package_name') !== pkg) return this.reply(res, 22022, 'package name mismatch');
+    const sent = this.received.filter((r) => r.packageName === pkg).length;
+    this.reply(res, 0, 'success', { data: [{ date: end, single_push: sent, received: 0, click: 0 }] });
   }
 }

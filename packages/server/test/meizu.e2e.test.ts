@@ -6,7 +6,7 @@ import type { App } from '../src/store/index.js';
 import { meizuAdapter } from '../src/channels/vendors/meizu.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
-import { plainMessage, tokenOf } from './helpers/receipt-capture.js';
+import { permissionOf, plainMessage, tokenOf } from './helpers/receipt-capture.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through Meizu Push (${db.name})`, () => {
@@ -84,10 +84,49 @@ for (const db of await testDatabases()) {
       assert.equal(await tokenOf(h, d.registrationId), 'mz-quota');
     });
 
-    test('the adapter: a wrong appSecret fails the sign check (1006), with no retry', async () => {
-      const { appId } = emu.app();
-      const [x] = await meizuAdapter.send({ appId, appSecret: crypto.randomBytes(16).toString('hex'), baseUrl: emu.base }, plainMessage('task-s'), [{ registrationId: 'r', token: 'mz-x', locale: null }], {});
-      assert.deepEqual([x!.outcome, x!.outcome === 'sent' ? 0 : x!.code], ['failed', 1006]);
+    test('the adapter: a wrong appSecret fails the sign check (1006), with no retry, and stops the certificate; an illegal pushId (110003) is cleared only on a certificate known to work', async () => {
+      const { appId, appSecret } = emu.app();
+      const target = (token: string) => [{ registrationId: 'r', token, locale: null }];
+      const before = emu.arrivals;
+      const [x] = await meizuAdapter.send({ appId, appSecret: crypto.randomBytes(16).toString('hex'), baseUrl: emu.base }, plainMessage('task-s'), target('mz-x'), {});
+      assert.deepEqual([x!.outcome, x!.outcome === 'sent' ? 0 : x!.code], ['certificate', 1006]);
+      assert.match(x!.outcome === 'sent' ? '' : x!.info, /check the certificate's appId and appSecret/);
+      assert.equal(emu.arrivals, before + 1, 'no retry');
+      emu.invalidate('mz-illegal', 110003);
+      const config = { appId, appSecret, baseUrl: emu.base };
+      const [unproven] = await meizuAdapter.send(config, plainMessage('task-i1'), target('mz-illegal'), {});
+      const [proven] = await meizuAdapter.send(config, plainMessage('task-i2'), target('mz-illegal'), { certificateProven: true });
+      assert.deepEqual([unproven!.outcome, proven!.outcome], ['failed', 'dead']);
+    });
+
+    test('110002 (not subscribed) and 110010 (switched off) in `value` keep the token and record notifications as denied; a top-level 110010 (rate too fast) is retried', async () => {
+      const unsub = await phone('mz-unsub');
+      const off = await phone('mz-off');
+      const ok = await phone('mz-ok');
+      emu.invalidate('mz-unsub', 110002);
+      emu.invalidate('mz-off', 110010);
+      emu.failNext(110010);
+      const r = await call('batch', pushBody([unsub.registrationId, off.registrationId, ok.registrationId]));
+      await eventually(async () => sentTo('mz-ok', r.TaskId));
+      const lost = await eventually(async () => {
+        const rows = await losses(r.TaskId);
+        return rows.length === 2 ? rows : undefined;
+      });
+      assert.deepEqual(lost.map((l) => [l.registration_id, l.code, l.stage]).sort(), [[unsub.registrationId, 110002, 'post_send'], [off.registrationId, 110010, 'post_send']].sort());
+      for (const l of lost) assert.match(l.reason, /notifications switched off on the device; token kept\): pushId refused/);
+      assert.deepEqual([await tokenOf(h, unsub.registrationId), await tokenOf(h, off.registrationId)], ['mz-unsub', 'mz-off']);
+      assert.deepEqual([await permissionOf(h, unsub.registrationId), await permissionOf(h, off.registrationId), await permissionOf(h, ok.registrationId)], ['denied', 'denied', null]);
+    });
+
+    test('check: a signed statistics query answered is a pass; a wrong appSecret (1006) or appId (110000) fails; nothing is sent', async () => {
+      const good = { ...emu.app(), baseUrl: emu.base };
+      const sent = emu.received.length;
+      assert.deepEqual(await meizuAdapter.check!(good), { ok: true, info: `Meizu took the appId ${good.appId} and the sign of its appSecret` });
+      const wrong = await meizuAdapter.check!({ ...good, appSecret: 'nope' });
+      const unknown = await meizuAdapter.check!({ ...good, appId: '1' });
+      assert.deepEqual([wrong.ok, wrong.ok ? 0 : wrong.code, unknown.ok, unknown.ok ? 0 : unknown.code], [false, 1006, false, 110000]);
+      assert.match(wrong.ok ? '' : wrong.info, /check the certificate's appId and appSecret/);
+      assert.equal(emu.received.length, sent);
     });
   });
 }

@@ -132,5 +132,62 @@ for (const db of await testDatabases()) {
       assert.notEqual(n.app_message_id, first.notification.app_message_id);
       assert.equal(n.call_back_url, undefined);
     });
+
+    test("the adapter: call_back_parameter stays within OPPO's 50 characters for a 54-character TaskId, and its receipt names the TaskId whole", async () => {
+      const config = { ...emu.app(), baseUrl: emu.base };
+      const taskId = `batch_${'f'.repeat(8)}_${'f'.repeat(8)}_${'f'.repeat(8)}_${'0'.repeat(12)}_${'f'.repeat(8)}`;
+      assert.equal(taskId.length, 54);
+      const cap = await receiptCapture();
+      try {
+        const [x] = await oppoAdapter.send(config, plainMessage(taskId), [{ registrationId: 'r', token: 'op-long', locale: null }], { receiptUrl: cap.url });
+        assert.equal(x!.outcome, 'sent', JSON.stringify(x));
+        const param = String(emu.received.at(-1)!.notification.call_back_parameter);
+        assert.ok(param.length <= 50, param);
+        assert.ok((await emu.deliverReceipts()) >= 1);
+        const events = cap.posts.flatMap((p) => oppoAdapter.receipts!(p.body, p.contentType));
+        assert.deepEqual(events.map((e) => [e.taskId, e.token, e.outcome]), [[taskId, 'op-long', 'reached']]);
+      } finally {
+        await cap.close();
+      }
+    });
+
+    test("an app on OPPO's message classification gets a category on every message: the push's own, else the certificate's", async () => {
+      const keys = emu.app({ categoryRequired: true });
+      const other = await h.createApp('oppo-category');
+      const cert = await call('set_certificate', { Vendor: 'oppo', Name: 'c', Config: { ...keys, category: 'ACCOUNT', baseUrl: emu.base } }, other);
+      assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
+      const d = await phone('op-cat', undefined, other, cert.CertId);
+      const r = await call('batch', pushBody([d.registrationId]), other);
+      const got = await eventually(async () => sentTo('op-cat', r.TaskId));
+      assert.equal(got.notification.category, 'ACCOUNT');
+      const own = await call('batch', pushBody([d.registrationId], { AndroidInfo: { OPPOCategory: 'TODO' } }), other);
+      assert.equal((await eventually(async () => sentTo('op-cat', own.TaskId))).notification.category, 'TODO');
+      const bad = await call('set_certificate', { Vendor: 'oppo', Name: 'x', Config: { ...keys, category: 'CHAT', baseUrl: emu.base } }, other);
+      assert.notEqual(bad.ActionStatus, 'OK', 'a category OPPO does not have is refused');
+    });
+
+    test('the adapter: 10000 (invalid registration_id) keeps the token until the certificate is known to work; a refused MasterSecret (16) stops the certificate', async () => {
+      const config = { ...emu.app(), baseUrl: emu.base };
+      emu.invalidate('op-inv');
+      const target = [{ registrationId: 'r', token: 'op-inv', locale: null }];
+      const [unproven] = await oppoAdapter.send(config, plainMessage('task-i1'), target, {});
+      assert.deepEqual([unproven!.outcome, unproven!.outcome === 'sent' ? 0 : unproven!.code], ['failed', 10000]);
+      const [proven] = await oppoAdapter.send(config, plainMessage('task-i2'), target, { certificateProven: true });
+      assert.deepEqual([proven!.outcome, proven!.outcome === 'sent' ? 0 : proven!.code], ['dead', 10000]);
+      const [refused] = await oppoAdapter.send({ ...config, masterSecret: 'wrong' }, plainMessage('task-i3'), target, {});
+      assert.deepEqual([refused!.outcome, refused!.outcome === 'sent' ? 0 : refused!.code], ['certificate', 16]);
+      assert.match(refused!.outcome === 'sent' ? '' : refused!.info, /Invalid Signature: check the certificate's appKey and masterSecret/);
+    });
+
+    test('check: an auth_token issued is a pass; an unknown AppKey (14) or a wrong MasterSecret (16) fails; nothing is sent', async () => {
+      const good = { ...emu.app(), baseUrl: emu.base };
+      const sent = emu.received.length;
+      assert.deepEqual(await oppoAdapter.check!(good), { ok: true, info: `OPPO issued an auth_token for AppKey ${good.appKey}` });
+      const unknown = await oppoAdapter.check!({ ...good, appKey: 'nope' });
+      const wrong = await oppoAdapter.check!({ ...good, masterSecret: 'nope' });
+      assert.deepEqual([unknown.ok, unknown.ok ? 0 : unknown.code, wrong.ok, wrong.ok ? 0 : wrong.code], [false, 14, false, 16]);
+      assert.match(wrong.ok ? '' : wrong.info, /check the certificate's appKey and masterSecret/);
+      assert.equal(emu.received.length, sent);
+    });
   });
 }

@@ -5,7 +5,7 @@ import type { App } from '../src/store/index.js';
 import { vivoAdapter } from '../src/channels/vendors/vivo.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
-import { plainMessage, tokenOf } from './helpers/receipt-capture.js';
+import { permissionOf, plainMessage, tokenOf } from './helpers/receipt-capture.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through vivo Push (${db.name})`, () => {
@@ -29,13 +29,13 @@ for (const db of await testDatabases()) {
     });
     after(() => stopWithEmulator(h, emu));
 
-    test("a saved list payload per language pushed to its regIds, with vivo's limits, TTL, notifyId, classification and category; invalid users are cleared", async () => {
+    test("a saved list payload per language pushed to its regIds, with vivo's limits, TTL, notifyId, classification and category; a regId that does not exist (status 1) beside taken ones is cleared", async () => {
       const zh1 = await phone('vv-zh-1', 'zh-CN');
       const zh2 = await phone('vv-zh-2', 'zh-CN');
       const de1 = await phone('vv-de-1', 'de-DE');
       const de2 = await phone('vv-de-2', 'de-DE');
       const dead = await phone('vv-dead', 'zh-CN');
-      emu.invalidate('vv-dead', 2);
+      emu.invalidate('vv-dead', 1);
       const info = { Title: 'T'.repeat(50), Desc: 'd'.repeat(120), Ext: 'e', MultiLanguageContent: [{ Language: 'zh', Title: '标题', Desc: '内容' }], AndroidInfo: { VIVOClassification: 0, VIVOCategory: 'marketing', VIVONotifyType: 2 } };
       const r = await call('batch', pushBody([zh1, zh2, de1, de2, dead].map((d) => d.registrationId), info, { ExpireTime: 600 }));
       await eventually(async () => emu.received.length === 2 && (await losses(r.TaskId)).length === 1);
@@ -73,7 +73,8 @@ for (const db of await testDatabases()) {
       const gone = await phone('vv-gone');
       emu.invalidate('vv-gone', 1);
       const r1 = await call('batch', pushBody([gone.registrationId]));
-      await eventually(async () => (await tokenOf(h, gone.registrationId)) === null);
+      // the token is cleared before the loss is written: wait for both
+      await eventually(async () => (await tokenOf(h, gone.registrationId)) === null && (await losses(r1.TaskId)).length === 1);
       assert.equal((await losses(r1.TaskId))[0]!.code, 10302);
       const d = await phone('vv-retry');
       const auths = emu.authRequests.length;
@@ -107,6 +108,77 @@ for (const db of await testDatabases()) {
       const [x] = await vivoAdapter.send(config, plainMessage('task-u'), [{ registrationId: 'r', token: 'vv-x', locale: null }], {});
       assert.deepEqual([x!.outcome, x!.outcome === 'sent' ? 0 : x!.code], ['failed', 12345]);
       assert.equal(emu.authRequests.length, auths + 2, 'the first token and one renewal');
+    });
+
+    test('status 2 (uninstalled or notifications off) keeps the token, records notifications as denied and is a loss with that reason', async () => {
+      const off = await phone('vv-off');
+      emu.invalidate('vv-off', 2);
+      const r = await call('batch', pushBody([off.registrationId]));
+      const [l] = await eventually(async () => {
+        const rows = await losses(r.TaskId);
+        return rows.length > 0 ? rows : undefined;
+      });
+      assert.deepEqual([l!.code, l!.stage], [10302, 'post_send']);
+      assert.match(l!.reason, /notifications switched off on the device; token kept\): invalid user, status 2/);
+      assert.equal(await tokenOf(h, off.registrationId), 'vv-off');
+      assert.equal(await permissionOf(h, off.registrationId), 'denied');
+    });
+
+    test("the adapter: title and content are cut to vivo's width (a Chinese character counts two, ASCII one); timeToLive reaches 7 days", async () => {
+      const config = { ...emu.app(), baseUrl: emu.base };
+      const target = [{ registrationId: 'r', token: 'vv-width', locale: null }];
+      const [x] = await vivoAdapter.send(config, plainMessage('task-w', '标'.repeat(25), `ab${'内'.repeat(60)}`, 3 * 86_400_000), target, {});
+      assert.equal(x!.outcome, 'sent', JSON.stringify(x));
+      const m = emu.received.at(-1)!.message;
+      // 18 × 2 + 3 = 39 of 40; 2 + 47 × 2 + 3 = 99 of 100
+      assert.deepEqual([m.title, m.content], [`${'标'.repeat(18)}...`, `ab${'内'.repeat(47)}...`]);
+      assert.ok(Number(m.timeToLive) > 3 * 86_400 - 10 && Number(m.timeToLive) <= 3 * 86_400, String(m.timeToLive));
+      const [y] = await vivoAdapter.send(config, plainMessage('task-w2', 'T'.repeat(40), '中'.repeat(50), 10 * 86_400_000), target, {});
+      assert.equal(y!.outcome, 'sent', JSON.stringify(y));
+      const n = emu.received.at(-1)!.message;
+      assert.deepEqual([n.title, n.content, n.timeToLive], ['T'.repeat(40), '中'.repeat(50), 7 * 86_400], 'at the limits nothing is cut; TTL is capped at 7 days');
+    });
+
+    test('credentials vivo refuses stop the certificate: every token stays, its devices are lost, nothing more is sent until it is replaced', async () => {
+      const other = await h.createApp('vivo-wrong');
+      const real = emu.app();
+      const wrong = await call('set_certificate', { Vendor: 'vivo', Name: 'w', Config: { ...real, appSecret: 'not-the-secret', baseUrl: emu.base } }, other);
+      const phones = await Promise.all(['vv-w1', 'vv-w2', 'vv-w3'].map((t) => phone(t, undefined, other, wrong.CertId)));
+      const r = await call('batch', pushBody(phones.map((p) => p.registrationId)), other);
+      const lost = await eventually(async () => {
+        const rows = await losses(r.TaskId);
+        return rows.length === 3 ? rows : undefined;
+      });
+      assert.deepEqual(lost.map((l) => [l.code, l.stage]), [[-1, 'post_send'], [-1, 'post_send'], [-1, 'post_send']]);
+      assert.match(lost[0]!.reason, /certificate was refused and is stopped; token kept\): vivo auth: sign mismatch/);
+      for (const [i, p] of phones.entries()) assert.equal(await tokenOf(h, p.registrationId), `vv-w${i + 1}`);
+      const [state] = (await call('get_certificates', { CertId: wrong.CertId }, other)).Certificates;
+      assert.deepEqual([state.State, state.StopErrCode], ['stopped', -1]);
+      assert.match(String(state.StopReason), /check the certificate's appId, appKey and appSecret/);
+      const auths = emu.authRequests.length;
+      const skipped = await call('batch', pushBody([phones[0]!.registrationId]), other);
+      const [l] = await eventually(async () => {
+        const rows = await losses(skipped.TaskId);
+        return rows.length > 0 ? rows : undefined;
+      });
+      assert.deepEqual([l!.code, l!.stage], [-14, 'ready_to_send']);
+      const fixed = await call('set_certificate', { CertId: wrong.CertId, Vendor: 'vivo', Name: 'w', Config: { ...real, baseUrl: emu.base } }, other);
+      assert.equal(fixed.Certificate.State, 'active');
+      const again = await call('batch', pushBody([phones[1]!.registrationId]), other);
+      await eventually(async () => sentTo('vv-w2', again.TaskId));
+      assert.equal(emu.authRequests.length, auths + 1, 'the replaced certificate signs a new authToken');
+    });
+
+    test('check: an authToken issued is a pass; a wrong appSecret fails with what to look at; nothing is sent', async () => {
+      const good = { ...emu.app(), baseUrl: emu.base };
+      const sent = emu.received.length;
+      assert.deepEqual(await vivoAdapter.check!(good), { ok: true, info: `vivo issued an authToken for appId ${good.appId}` });
+      const bad = await vivoAdapter.check!({ ...good, appSecret: 'wrong' });
+      assert.equal(bad.ok, false);
+      assert.match(bad.ok ? '' : bad.info, /sign mismatch: check the certificate's appId, appKey and appSecret/);
+      const gone = await vivoAdapter.check!({ ...good, baseUrl: 'http://127.0.0.1:1' });
+      assert.deepEqual([gone.ok, gone.ok ? '' : gone.info.startsWith('no answer from the vendor')], [false, true]);
+      assert.equal(emu.received.length, sent);
     });
   });
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { XiaomiEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
+import { xiaomiAdapter } from '../src/channels/vendors/xiaomi.js';
 import { testDatabases } from './helpers/dialects.js';
+import { plainMessage } from './helpers/receipt-capture.js';
 import { admin, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
 
 for (const db of await testDatabases()) {
@@ -117,6 +119,26 @@ for (const db of await testDatabases()) {
       assert.deepEqual([l!.code, l!.stage], [200001, 'ready_to_send']);
       assert.match(l!.reason, /paused until/);
       assert.equal(emu.received.length, requests, 'no request while paused');
+    });
+
+    test('the adapter: a refused AppSecret (21301) or package name (22022) stops the certificate instead of failing device by device', async () => {
+      const mi = emu.app('com.example.cert');
+      const target = [{ registrationId: 'r', token: 'mi-cert', locale: null }];
+      const [secret] = await xiaomiAdapter.send({ ...mi, appSecret: 'not-it', baseUrl: emu.base }, plainMessage('task-c1'), target, {});
+      const [pkg] = await xiaomiAdapter.send({ ...mi, packageName: 'com.example.other', baseUrl: emu.base }, plainMessage('task-c2'), target, {});
+      assert.deepEqual([secret!.outcome, secret!.outcome === 'sent' ? 0 : secret!.code, pkg!.outcome, pkg!.outcome === 'sent' ? 0 : pkg!.code], ['certificate', 21301, 'certificate', 22022]);
+      assert.match(pkg!.outcome === 'sent' ? '' : pkg!.info, /check the certificate's appSecret and packageName/);
+    });
+
+    test("check: today's message counters answered is a pass; a wrong AppSecret (21301) or package name (22022) fails; nothing is sent", async () => {
+      const good = { ...emu.app('com.example.check'), baseUrl: emu.base };
+      const sent = emu.received.length;
+      assert.deepEqual(await xiaomiAdapter.check!(good), { ok: true, info: 'MiPush took the AppSecret and package com.example.check' });
+      const secret = await xiaomiAdapter.check!({ ...good, appSecret: 'not-it' });
+      const pkg = await xiaomiAdapter.check!({ ...good, packageName: 'com.example.other' });
+      assert.deepEqual([secret.ok, secret.ok ? 0 : secret.code, pkg.ok, pkg.ok ? 0 : pkg.code], [false, 21301, false, 22022]);
+      assert.match(pkg.ok ? '' : pkg.info, /package name mismatch: check the certificate's appSecret and packageName/);
+      assert.equal(emu.received.length, sent);
     });
   });
 }

@@ -37,8 +37,9 @@ export const VendorConfig = {
   honor: z.strictObject({ appId: text(), clientId: text(), clientSecret: text(), baseUrl, tokenUrl: z.url().optional(), badgeClass, limits }),
   // Xiaomi: AppSecret in the Authorization header, restricted package name (§6.1)
   xiaomi: z.strictObject({ appSecret: text(), packageName: text(), baseUrl, limits }),
-  // OPPO: AppKey + MasterSecret signed into an auth_token (§7.1)
-  oppo: z.strictObject({ appKey: text(), masterSecret: text(), baseUrl, limits }),
+  // OPPO: AppKey + MasterSecret signed into an auth_token (§7.1); category: the message category of
+  // pushes that name none (OPPO's categories, §7.2), for apps on OPPO's message classification
+  oppo: z.strictObject({ appKey: text(), masterSecret: text(), category: z.enum(['IM', 'ACCOUNT', 'TODO', 'DEVICE_REMINDER', 'ORDER', 'SUBSCRIPTION', 'NEWS', 'CONTENT', 'MARKETING', 'SOCIAL']).optional(), baseUrl, limits }),
   // vivo: AppId/AppKey/AppSecret signed into an authToken (§8)
   vivo: z.strictObject({ appId: text(), appKey: text(), appSecret: text(), baseUrl, limits }),
   // Meizu: AppId/AppSecret, MD5 sign per request (§9)

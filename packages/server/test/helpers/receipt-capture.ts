@@ -31,3 +31,8 @@ export function plainMessage(taskId: string, title = 'title', desc = 'text', ttl
 export async function tokenOf(h: TestHerald, registrationId: string): Promise<string | null> {
   return (await h.herald.store.db.selectFrom('devices').select('token').where('registration_id', '=', registrationId).executeTakeFirstOrThrow()).token;
 }
+
+/** What a device's notification permission is recorded as ('denied' once a vendor said its notifications are off). */
+export async function permissionOf(h: TestHerald, registrationId: string): Promise<string | null> {
+  return (await h.herald.store.db.selectFrom('devices').select('notification_permission').where('registration_id', '=', registrationId).executeTakeFirstOrThrow()).notification_permission;
+}

@@ -24,8 +24,17 @@ const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
 const TIMEOUT_MS = 15_000;
 
 /** POSTs `body` to `url`; the whole answer is read before this resolves. */
-export async function httpPost(url: string, headers: Record<string, string>, body: string | Uint8Array): Promise<VendorResponse> {
-  const res = await request(url, { method: 'POST', headers, body, dispatcher: agent, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+export function httpPost(url: string, headers: Record<string, string>, body: string | Uint8Array): Promise<VendorResponse> {
+  return vendorRequest('POST', url, headers, body);
+}
+
+/** GETs `url` (a vendor's query call); the whole answer is read before this resolves. */
+export function httpGet(url: string, headers: Record<string, string>): Promise<VendorResponse> {
+  return vendorRequest('GET', url, headers);
+}
+
+async function vendorRequest(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<VendorResponse> {
+  const res = await request(url, { method, headers, body, dispatcher: agent, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
   const text = await res.body.text();
   const header = (name: string): string | null => {
     const v = res.headers[name.toLowerCase()];

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import type { DeviceMessage } from '../../dispatch/message.js';
-import type { ReceiptEvent, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '../vendor.js';
+import type { CertificateCheck, ReceiptEvent, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '../vendor.js';
 import { httpPost, type VendorResponse } from '../net/http-post.js';
+import type { Answer } from '../net/retry.js';
 import { badge99 } from './push-data.js';
 
 /** What OPPO, vivo and Meizu share: hex digests for their signs, form and JSON posts, Herald's payload and clocks. */
@@ -89,17 +90,81 @@ export function arrivals(param: unknown, tokens: readonly unknown[]): ReceiptEve
   return tokens.filter((t): t is string => typeof t === 'string' && t !== '').map((token) => ({ taskId, token, outcome: 'reached' }));
 }
 
-type SendAll = (config: Record<string, unknown>, message: VendorMessage, targets: readonly VendorTarget[], receiptUrl: string | undefined, overwrite: boolean) => Promise<VendorResult[]>;
+/** How one send goes out: with a receipt URL or none, as a recall's overwrite or not, on a certificate known to work or not. */
+export interface SendOptions {
+  receiptUrl: string | undefined;
+  overwrite: boolean;
+  /** SendContext.certificateProven: an answer that a wrong certificate can also give clears a token only when true. */
+  proven: boolean;
+}
+
+type SendAll = (config: Record<string, unknown>, message: VendorMessage, targets: readonly VendorTarget[], opts: SendOptions) => Promise<VendorResult[]>;
 
 /**
  * An adapter for a vendor with no revoke API: a recall sends the replacement under the push's own
  * notification id (which replaces the shown notification), without asking for receipts. The
- * receipt URL goes to the vendor only when its callback field can hold it.
+ * receipt URL goes to the vendor only when its callback field can hold it. A recall goes only to
+ * devices the push was sent to, so the certificate has worked.
  */
-export function overwritingAdapter(sendAll: SendAll, callbackMaxBytes: number, receipts: (body: Buffer) => ReceiptEvent[]): VendorAdapter {
+export function overwritingAdapter(sendAll: SendAll, callbackMaxBytes: number, receipts: (body: Buffer) => ReceiptEvent[], check: NonNullable<VendorAdapter['check']>): VendorAdapter {
   return {
-    send: (config, message, targets, ctx) => sendAll(config, message, targets, fitUrl(ctx.receiptUrl, callbackMaxBytes), false),
-    recall: async (config, { message, targets }) => void (await sendAll(config, message, targets, undefined, true)),
+    send: (config, message, targets, ctx) => sendAll(config, message, targets, { receiptUrl: fitUrl(ctx.receiptUrl, callbackMaxBytes), overwrite: false, proven: ctx.certificateProven === true }),
+    recall: async (config, { message, targets }) => void (await sendAll(config, message, targets, { receiptUrl: undefined, overwrite: true, proven: true })),
     receipts,
+    check,
   };
+}
+
+/**
+ * The vendor would not issue an access token for these credentials (OPPO `auth_token`, vivo
+ * `authToken`), with its code: the adapter decides whether that stops the certificate.
+ */
+export class TokenRefused extends Error {
+  constructor(
+    readonly code: number,
+    readonly info: string,
+  ) {
+    super(`${code} ${info}`);
+  }
+}
+
+/**
+ * One request with an access token: `use` it, or, when the vendor refused to issue one, answer with
+ * `refused` (a network error still throws, to be retried).
+ */
+export async function withToken<T>(get: () => Promise<string>, refused: (err: TokenRefused) => Answer<T>, use: (token: string) => Promise<Answer<T>>): Promise<Answer<T>> {
+  let token: string;
+  try {
+    token = await get();
+  } catch (err) {
+    if (err instanceof TokenRefused) return refused(err);
+    throw err;
+  }
+  return use(token);
+}
+
+/**
+ * Runs a certificate check: a refused access token is its verdict (with what to look at), and a
+ * vendor that cannot be reached fails the check without saying the credentials are wrong.
+ */
+export async function checked(run: () => Promise<CertificateCheck>, whatToCheck: string): Promise<CertificateCheck> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof TokenRefused) return { ok: false, code: err.code, info: `${err.info}: ${whatToCheck}` };
+    return { ok: false, code: 0, info: `no answer from the vendor: ${(err as Error).message}` };
+  }
+}
+
+/** A check that passes when the vendor issues an access token (`issue` asks for a new one). */
+export function tokenCheck(issue: () => Promise<string>, taken: string, whatToCheck: string): Promise<CertificateCheck> {
+  return checked(async () => {
+    await issue();
+    return { ok: true, info: taken };
+  }, whatToCheck);
+}
+
+/** Today in China (UTC+8) as yyyyMMdd, the form Xiaomi's and Meizu's statistics calls take. */
+export function chinaDay(now = Date.now()): string {
+  return new Date(now + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
 }

@@ -1,9 +1,9 @@
-import { batchesByLanguage, overwriteRecall, resultForAll, type ReceiptEvent, type SendContext, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
+import { batchesByLanguage, overwriteRecall, resultForAll, type CertificateCheck, type ReceiptEvent, type SendContext, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
-import { notifyIdOf, untilChinaMidnight } from './china-vendors.js';
+import { checked, chinaDay, notifyIdOf, untilChinaMidnight } from './china-vendors.js';
 import { heraldPayload } from './push-data.js';
 import { withRetries } from '../net/retry.js';
-import { httpPost } from '../net/http-post.js';
+import { httpGet, httpPost, type VendorResponse } from '../net/http-post.js';
 
 const HOST = 'https://api.xmpush.xiaomi.com';
 /** Tencent's Mi limits: title 50, text 128 (reference §2.8); Xiaomi wants them under those counts (vendor-protocols.md §6.2). */
@@ -11,10 +11,21 @@ const TITLE_MAX = 49;
 const DESC_MAX = 127;
 /** The reference names no upper bound on regIds per call; batches stay modest. */
 const MAX_REGIDS = 100;
-/** MiPush system and busy codes worth retrying (§6.3). */
-const RETRY = new Set([10001, 10002, 10003, 10027]);
+/*
+ * MiPush's codes by what Herald does (Xiaomi, "服务端错误码参考", dev.mi.com pId=1560; §6.3).
+ * Retried: 10001 system error, 10002 busy, 10003 remote service error, 10027 API called too often,
+ * 26003 internal push call failed, 65029 remote service exception.
+ */
+const RETRY = new Set([10001, 10002, 10003, 10027, 26003, 65029]);
 /** Daily quotas spent (§6.3, §6.4): 200001 exceed quota, 10034 too many messages today. */
 const DAILY_QUOTA = new Set([200001, 10034]);
+/**
+ * The credentials or the app refused, whatever the devices: 21301 authentication failed, 21302
+ * token authentication failed, 22000 illegal app, 22006 app id, 22007 app key, 22022 package name
+ * invalid, 10031 app blacklisted from sending, 10036 app operations forbidden.
+ */
+const CERTIFICATE = new Set([21301, 21302, 22000, 22006, 22007, 22022, 10031, 10036]);
+const CHECK_CERTIFICATE = "check the certificate's appSecret and packageName (MiPush console, app info)";
 
 interface XiaomiConfig {
   appSecret: string;
@@ -71,9 +82,32 @@ function receipts(body: Buffer): ReceiptEvent[] {
   return out;
 }
 
+/** A MiPush answer, `{code, description, reason}` (or the HTTP status when the body is not JSON). */
+async function answerOf(res: VendorResponse): Promise<{ code: number; info: string }> {
+  const r = (await res.json().catch(() => ({ code: res.status, description: res.statusText }))) as { code?: unknown; description?: string; reason?: string };
+  return { code: Number(r.code ?? -1), info: r.reason ?? r.description ?? 'refused' };
+}
+
+/**
+ * Asks MiPush for today's message counters of the certificate's package (`GET
+ * /v1/stats/message/counters`, Xiaomi's server SDK): it notifies no one, and MiPush answers it only
+ * for a valid AppSecret and a package name of that app.
+ */
+async function check(config: Record<string, unknown>): Promise<CertificateCheck> {
+  const c = config as unknown as XiaomiConfig;
+  const day = chinaDay();
+  const query = new URLSearchParams({ start_date: day, end_date: day, restricted_package_name: c.packageName });
+  return checked(async () => {
+    const { code, info } = await answerOf(await httpGet(`${c.baseUrl ?? HOST}/v1/stats/message/counters?${query}`, { authorization: `key=${c.appSecret}` }));
+    if (code === 0) return { ok: true, info: `MiPush took the AppSecret and package ${c.packageName}` };
+    return { ok: false, code, info: CERTIFICATE.has(code) ? `${info}: ${CHECK_CERTIFICATE}` : info };
+  }, CHECK_CERTIFICATE);
+}
+
 /** Xiaomi MiPush v3 `message/regid`: devices batched by language, their regIds listed in one call. */
 export const xiaomiAdapter: VendorAdapter = {
   receipts,
+  check,
   // the v3 revoke parameters are not public (vendor-protocols.md §12): overwrite by notify_id instead
   recall: (config, r) => overwriteRecall(xiaomiAdapter)(config, r),
   async send(config, message, targets, ctx): Promise<VendorResult[]> {
@@ -92,12 +126,11 @@ async function sendBatch(c: XiaomiConfig, body: URLSearchParams, part: readonly 
   return withRetries<VendorResult[]>(
     async () => {
       const res = await httpPost(`${c.baseUrl ?? HOST}/v3/message/regid`, { authorization: `key=${c.appSecret}`, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }, body.toString());
-      const r = (await res.json().catch(() => ({ code: res.status, description: res.statusText }))) as { code?: number; description?: string; reason?: string };
-      if (r.code === 0) return { done: all({ outcome: 'sent' }) };
-      const code = Number(r.code ?? -1);
-      if (RETRY.has(code)) return { later: `${code} ${r.description ?? ''}` };
-      const info = r.reason ?? r.description ?? 'refused';
+      const { code, info } = await answerOf(res);
+      if (code === 0) return { done: all({ outcome: 'sent' }) };
+      if (RETRY.has(code)) return { later: `${code} ${info}` };
       if (DAILY_QUOTA.has(code)) return { done: all({ outcome: 'failed', code, info, pauseMs: untilChinaMidnight() }) };
+      if (CERTIFICATE.has(code)) return { done: all({ outcome: 'certificate', code, info: `${info}: ${CHECK_CERTIFICATE}` }) };
       // Xiaomi reports invalid regIds only through receipts (§6.3), so a refusal here clears no token.
       return { done: all({ outcome: 'failed', code, info }) };
     },
