@@ -8,9 +8,14 @@ import { postReceipts } from './huawei.js';
  * header, and the recall path `POST /v1/{clientId}/messages:revoke`. Auth is the service-account JWT
  * itself: PS256 signature against the public key of the account `app()` made, `kid`, `iss` (the
  * sub-account), `aud`, `exp` (not past, at most a day after `iat`). Checks the AlertPayload of
- * push-type 0 (title, body, category list, badge, soundDuration, clickAction), `pushOptions` (ttl ≤ 15
- * days, biTag ≤ 64 bytes), 1–1,000 tokens and 4,096 bytes without them; answers `{code,msg,requestId}`
- * with Huawei's codes (80100000 with illegal_tokens, 80300007, 80200001, 80200005, 80300036, …).
+ * push-type 0 (title, body, a mandatory category from the list, badge, soundDuration, clickAction:
+ * push-scenariozed-api-request-param), `pushOptions` (ttl ≤ 15 days, biTag ≤ 64 bytes), 1–1,000
+ * tokens and 4,096 bytes without them; answers `{code,msg,requestId}` with the v3 codes of
+ * push-scenariozed-api-response: a refused token is named in `msg` under its reason,
+ * `{"illegalTokens": {"<reason>": [...]}, "success", "failure"}`, in 80100000 when others were
+ * taken and 80300007 when none was; 80200001, 80200005, 80300036, … Tokens are opaque to Push Kit;
+ * this emulator takes letters, digits and `-_.:+/=` (base64 and the like) and refuses anything else
+ * as tokenFormatError, its own stand-in for the format HarmonyOS does not publish.
  * `deliverReceipts` posts version-2 receipts `{statuses:[{token, pushType, appPackageName, biTag,
  * requestId, deliveryStatus{result, timestamp}}]}`, at most 100 a post, as AppGallery Connect would.
  * Written from vendor-protocols.md §4 and Huawei's receipt API page; it shares no code with Herald.
@@ -42,6 +47,8 @@ export interface HarmonyFailure {
 
 const AUD = 'https://oauth-login.cloud.huawei.com/oauth2/v3/token';
 const PUSH_TYPES = new Set([0, 1, 2, 6, 7, 10]);
+/** A token of any other characters is refused as tokenFormatError (this emulator's rule, above). */
+const TOKEN_FORMAT = /^[A-Za-z0-9._:+/=-]{1,512}$/;
 const CATEGORIES = new Set(['IM', 'VOIP', 'MISS_CALL', 'SUBSCRIPTION', 'TRAVEL', 'HEALTH', 'WORK', 'ACCOUNT', 'EXPRESS', 'FINANCE', 'DEVICE_REMINDER', 'MAIL', 'PLAY_VOICE', 'MARKETING']);
 
 interface Account {
@@ -58,7 +65,10 @@ export class HarmonyEmulator extends LoopbackEmulator {
   /** Every bearer JWT presented, in order (a renewed one shows as a new entry). */
   readonly jwtsSeen: string[] = [];
   private accounts = new Map<string, Account>();
-  private invalid = new Set<string>();
+  /** Tokens refused, each with its documented reason (80100000 / 80300007). */
+  private refusedTokens = new Map<string, string>();
+  /** Projects whose app is penalised: every token refused as disableSendHuaweiMsgBecauseOfPenalty. */
+  private penalised = new Set<string>();
   private failures: HarmonyFailure[] = [];
 
   /**
@@ -85,9 +95,26 @@ export class HarmonyEmulator extends LoopbackEmulator {
     };
   }
 
-  /** The app was uninstalled: this token is illegal from now on. */
+  /** This token is refused as malformed (tokenFormatError) from now on. */
   invalidate(token: string): void {
-    this.invalid.add(token);
+    this.refuseToken(token, 'tokenFormatError');
+  }
+
+  /**
+   * This token is refused from now on under a reason of push-scenariozed-api-response: noRight (its
+   * app is in another project), tokenPlatformNotSupport, countryNotSupport, …
+   */
+  refuseToken(token: string, reason: string): void {
+    this.refusedTokens.set(token, reason);
+  }
+
+  /** The project's app is penalised: every token is refused (80300007, disableSendHuaweiMsgBecauseOfPenalty) until `pardon`. */
+  penalise(projectId: string): void {
+    this.penalised.add(projectId);
+  }
+
+  pardon(projectId: string): void {
+    this.penalised.delete(projectId);
   }
 
   /** The next send or revoke is answered with this HTTP status and code. */
@@ -178,15 +205,22 @@ export class HarmonyEmulator extends LoopbackEmulator {
     if (options.biTag !== undefined && (typeof options.biTag !== 'string' || Buffer.byteLength(options.biTag) > 64)) return void this.reply(res, 400, '80100001', 'pushOptions.biTag');
     if (pushType === 0) {
       const err = this.alertError(body.payload?.notification);
-      if (err) return void this.reply(res, 400, '80100001', err);
+      // the reference's own example of a refused field: 80100003 "Illegal payload, …"
+      if (err) return void this.reply(res, 400, '80100003', `Illegal payload, ${err}`);
     }
-    const illegal = (tokens as string[]).filter((t) => this.invalid.has(t));
-    const ok = (tokens as string[]).filter((t) => !this.invalid.has(t));
-    if (ok.length === 0) return void this.reply(res, 400, '80300007', 'All the tokens are invalid');
-    const requestId = illegal.length > 0
-      ? this.reply(res, 200, '80100000', JSON.stringify({ success: ok.length, failure: illegal.length, illegal_tokens: illegal }))
-      : this.reply(res, 200, '80000000', 'Success');
-    this.received.push({ projectId: send![1]!, pushType, tokens: ok, payload: body.payload ?? {}, pushOptions: options, requestId, jwt: { header: auth.header, claims: auth.claims } });
+    const projectId = send![1]!;
+    const reasons = new Map<string, string>();
+    for (const t of tokens as string[]) {
+      const reason = this.penalised.has(projectId) ? 'disableSendHuaweiMsgBecauseOfPenalty' : !TOKEN_FORMAT.test(t) ? 'tokenFormatError' : this.refusedTokens.get(t);
+      if (reason) reasons.set(t, reason);
+    }
+    const ok = (tokens as string[]).filter((t) => !reasons.has(t));
+    const byReason: Record<string, string[]> = {};
+    for (const [t, reason] of reasons) (byReason[reason] ??= []).push(t);
+    const named = JSON.stringify({ illegalTokens: byReason, success: ok.length, failure: reasons.size });
+    if (ok.length === 0) return void this.reply(res, 400, '80300007', named);
+    const requestId = reasons.size > 0 ? this.reply(res, 200, '80100000', named) : this.reply(res, 200, '80000000', 'Success');
+    this.received.push({ projectId, pushType, tokens: ok, payload: body.payload ?? {}, pushOptions: options, requestId, jwt: { header: auth.header, claims: auth.claims } });
   }
 
   private tokensError(tokens: unknown): [string, string] | undefined {
@@ -199,7 +233,8 @@ export class HarmonyEmulator extends LoopbackEmulator {
   private alertError(n: Record<string, any> | undefined): string | undefined {
     if (!n || typeof n !== 'object') return 'payload.notification is required';
     if (typeof n.title !== 'string' || !n.title || typeof n.body !== 'string' || !n.body) return 'notification title and body are required';
-    if (n.category !== undefined && !CATEGORIES.has(n.category)) return 'notification.category';
+    if (n.category === undefined) return 'notification.category is mandatory';
+    if (!CATEGORIES.has(n.category)) return 'notification.category';
     if (n.notifyId !== undefined && (!Number.isInteger(n.notifyId) || n.notifyId < 0 || n.notifyId > 0x7fffffff)) return 'notification.notifyId';
     if (n.soundDuration !== undefined && (!Number.isInteger(n.soundDuration) || n.soundDuration < 1 || n.soundDuration > 60)) return 'notification.soundDuration';
     if (n.badge !== undefined) {

@@ -8,10 +8,13 @@ import { LoopbackEmulator } from './loopback.js';
  * the `timestamp` header, the camelCase body (tokens, `android.notification` title and body within
  * Tencent's HONOR limits 50/400, `clickAction.type` 1–3, importance, style, ttl ≤ 15 days), and
  * answers `{code, message, data: {sendResult, requestId, failTokens, expireTokens}}`; an
- * invalidated token comes back in `expireTokens`. Honor's code table was not found
- * (vendor-protocols.md §12), so `code` here repeats the HTTP status: an assumption of this fake
- * that Herald does not rely on. Honor's receipt format was not found either, so nothing posts
- * receipts. Written from vendor-protocols.md §5; it shares no code with Herald's channel.
+ * invalidated token comes back in `expireTokens`. Success is `code` 200 in the body, and a refused
+ * request is answered in an HTTP 200 too, with another `code` and `sendResult` false
+ * (vendor-protocols.md, corrections): only a refused access token (401) and injected failures
+ * change the HTTP status. Honor's code table was not found (§12), so a refusal's `code` here is the
+ * HTTP status it stands for (400 a bad body): an assumption of this fake that Herald does not rely
+ * on. Honor's receipt format was not found either, so nothing posts receipts. Written from
+ * vendor-protocols.md §5; it shares no code with Herald's channel.
  */
 export interface HonorReceived {
   appId: string;
@@ -27,6 +30,7 @@ export class HonorEmulator extends LoopbackEmulator {
   private accessTokens = new Map<string, { appId: string; until: number }>();
   private invalid = new Set<string>();
   private failures: { status: number; retryAfter?: number }[] = [];
+  private refusals: { code: number; message: string }[] = [];
 
   /** An app on the Honor developer site: its app id and OAuth client. */
   app(): { appId: string; clientId: string; clientSecret: string } {
@@ -51,9 +55,19 @@ export class HonorEmulator extends LoopbackEmulator {
     this.failures.push({ status, ...(retryAfter !== undefined ? { retryAfter } : {}) });
   }
 
-  private reply(res: http.ServerResponse, status: number, message: string, data?: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  /** The next sendMessage is refused as Honor refuses a request: HTTP 200, this body `code`, `sendResult` false. */
+  refuseNext(code: number, message = 'refused'): void {
+    this.refusals.push({ code, message });
+  }
+
+  private reply(res: http.ServerResponse, status: number, message: string, data?: Record<string, unknown>, headers: Record<string, string> = {}, code = status): void {
     res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers });
-    res.end(JSON.stringify({ code: status, message, ...(data ? { data } : {}) }));
+    res.end(JSON.stringify({ code, message, ...(data ? { data } : {}) }));
+  }
+
+  /** A request Honor read and refused: HTTP 200, the verdict in `code`. */
+  private refuse(res: http.ServerResponse, code: number, message: string): void {
+    this.reply(res, 200, message, { sendResult: false, requestId: crypto.randomBytes(8).toString('hex') }, {}, code);
   }
 
   protected handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
@@ -65,17 +79,19 @@ export class HonorEmulator extends LoopbackEmulator {
     const at = bearer ? this.accessTokens.get(bearer) : undefined;
     if (!at || at.appId !== appId || at.until < Date.now()) return this.reply(res, 401, 'access token invalid or expired');
     const timestamp = String(req.headers.timestamp ?? '');
-    if (!/^\d{13}$/.test(timestamp)) return this.reply(res, 400, 'timestamp header (ms) required');
+    if (!/^\d{13}$/.test(timestamp)) return this.refuse(res, 400, 'timestamp header (ms) required');
     const injected = this.failures.shift();
     if (injected) return this.reply(res, injected.status, 'injected', undefined, injected.retryAfter !== undefined ? { 'retry-after': String(injected.retryAfter) } : {});
+    const refusal = this.refusals.shift();
+    if (refusal) return this.refuse(res, refusal.code, refusal.message);
     let body: Record<string, any>;
     try {
       body = JSON.parse(raw.toString()) as Record<string, any>;
     } catch {
-      return this.reply(res, 400, 'illegal body');
+      return this.refuse(res, 400, 'illegal body');
     }
     const err = this.bodyError(body);
-    if (err) return this.reply(res, 400, err);
+    if (err) return this.refuse(res, 400, err);
     const tokens = body.token as string[];
     const expireTokens = tokens.filter((t) => this.invalid.has(t));
     const ok = tokens.filter((t) => !this.invalid.has(t));

@@ -8,7 +8,9 @@ import { LoopbackEmulator } from './loopback.js';
  * one target kind, 1–1,000 tokens, `click_action` on notifications, the TTL bound (15 days), the
  * `android` category list, urgency, importance, group and badge (class, 0–99), and the
  * 4,096-byte body limit without tokens; answers with Huawei's business codes in `{code,msg,requestId}`
- * (80100000 partial with `illegal_tokens`, 80300007 all tokens invalid, 80200003 token expired, …).
+ * (80100000 partial with `msg` `{"success", "failure", "illegal_tokens": [...]}`, 80300007 all tokens
+ * invalid, 80300002 an app that may not push, 80200003 token expired, …: HMS Core server API,
+ * "Sending Messages", result codes).
  * `deliverReceipts` posts version-1 receipts `{statuses:[{biTag, appid, token, status, timestamp,
  * requestId}]}`, at most 100 a post, as Push Kit does to the address set in AppGallery Connect.
  * Written from vendor-protocols.md §3 and Huawei's receipt API page; it shares no code with Herald's channel.
@@ -61,6 +63,8 @@ export class HuaweiEmulator extends LoopbackEmulator {
   private clients = new Map<string, string>();
   private accessTokens = new Map<string, { clientId: string; until: number }>();
   private invalid = new Set<string>();
+  /** Apps whose Push Kit is not enabled in AppGallery Connect. */
+  private disabled = new Set<string>();
 
   /** An app registered in AppGallery Connect: its OAuth client id and secret. */
   app(): { clientId: string; clientSecret: string } {
@@ -68,6 +72,15 @@ export class HuaweiEmulator extends LoopbackEmulator {
     const clientSecret = crypto.randomBytes(32).toString('hex');
     this.clients.set(clientId, clientSecret);
     return { clientId, clientSecret };
+  }
+
+  /** Push Kit is switched off for this app in AppGallery Connect: its sends are refused with 80300002 until `enablePush`. */
+  disablePush(clientId: string): void {
+    this.disabled.add(clientId);
+  }
+
+  enablePush(clientId: string): void {
+    this.disabled.delete(clientId);
   }
 
   /** The app was uninstalled: this push token is illegal from now on. */
@@ -123,6 +136,7 @@ export class HuaweiEmulator extends LoopbackEmulator {
     const at = bearer ? this.accessTokens.get(bearer) : undefined;
     if (!at || at.clientId !== clientId) return this.reply(res, 401, '80200001', 'Oauth authentication error');
     if (at.until < Date.now()) return this.reply(res, 401, '80200003', 'Oauth Token expired');
+    if (this.disabled.has(clientId)) return this.reply(res, 403, '80300002', 'No permission to send message to these tmIDs');
     const injected = this.failures.shift();
     if (injected) {
       if (injected.retryAfter !== undefined) res.setHeader('retry-after', String(injected.retryAfter));

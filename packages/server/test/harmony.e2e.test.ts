@@ -17,6 +17,9 @@ for (const db of await testDatabases()) {
     let app: App;
     let certId: number;
     let account: ReturnType<HarmonyEmulator['app']>;
+    /** A second project and certificate, which one test has penalised. */
+    let other: ReturnType<HarmonyEmulator['app']>;
+    let penalisedCertId: number;
     const call = (command: string, body: unknown) => admin(h.url, app, command, body);
     const losses = (taskId: string) => lossRows(h, taskId);
     const device = (token: string, locale?: string) => registerDevice(h.url, app, { platform: 'harmony', vendor: 'harmony', token, certificateId: certId, ...(locale ? { locale } : {}) });
@@ -31,6 +34,8 @@ for (const db of await testDatabases()) {
       const cert = await call('set_certificate', { Vendor: 'harmony', Name: 'next', Config: { projectId: account.projectId, clientId: account.clientId, serviceAccount: account.serviceAccount, baseUrl: emu.base } });
       assert.equal(cert.ActionStatus, 'OK', JSON.stringify(cert));
       certId = cert.CertId;
+      other = emu.app();
+      penalisedCertId = (await call('set_certificate', { Vendor: 'harmony', Name: 'penalised', Config: { projectId: other.projectId, serviceAccount: other.serviceAccount, baseUrl: emu.base } })).CertId;
     });
     after(() => stopWithEmulator(h, emu));
 
@@ -91,6 +96,23 @@ for (const db of await testDatabases()) {
       await eventually(async () => emu.revoked.some((x) => x.tokens.includes('hm-recall')));
       const rv = emu.revoked.find((x) => x.tokens.includes('hm-recall'))!;
       assert.deepEqual(rv, { clientId: account.clientId, pushType: 0, notifyId: note(of(r.TaskId)[0]!).notifyId, tokens: ['hm-recall'] });
+    });
+
+    test('a configuration error keeps every token and stops the certificate: a penalised app is refused with 80300007', async () => {
+      const tokens = ['hm-pen-1', 'hm-pen-2'];
+      const ids = (await Promise.all(tokens.map((token) => registerDevice(h.url, app, { platform: 'harmony', vendor: 'harmony', token, certificateId: penalisedCertId })))).map((d) => d.registrationId);
+      const info = { HarmonyInfo: { Category: 'IM' } };
+      const ok = await call('batch', pushBody(ids, info));
+      await eventually(async () => of(ok.TaskId).length === 1);
+      emu.penalise(other.projectId);
+      const r = await call('batch', pushBody(ids, info));
+      const lost = await eventually(async () => ((await losses(r.TaskId)).length === 2 ? losses(r.TaskId) : undefined));
+      assert.deepEqual(lost.map((l) => [l.code, l.stage]), [[80300007, 'post_send'], [80300007, 'post_send']]);
+      assert.match(lost[0]!.reason, /certificate was refused and is stopped; token kept\): disableSendHuaweiMsgBecauseOfPenalty/);
+      for (const [i, id] of ids.entries()) assert.equal(await tokenOf(h, id), tokens[i], 'the token stays');
+      const [state] = (await call('get_certificates', { CertId: penalisedCertId })).Certificates;
+      assert.deepEqual([state.State, state.StopErrCode], ['stopped', 80300007]);
+      emu.pardon(other.projectId);
     });
 
     test("receipts posted to the certificate's receipt URL count arrivals per task and clear tokens the device no longer has", async () => {

@@ -44,7 +44,7 @@ const STARTERS: Starter[] = [
     const e = new HarmonyEmulator();
     const base = await e.start(port);
     const a = e.app();
-    return { vendor: 'harmony', base, config: { projectId: a.projectId, clientId: a.clientId, serviceAccount: a.serviceAccount, baseUrl: base }, received: () => e.received, stop: () => e.stop(), hint: 'any string is a valid HarmonyOS token' };
+    return { vendor: 'harmony', base, config: { projectId: a.projectId, clientId: a.clientId, serviceAccount: a.serviceAccount, baseUrl: base }, received: () => e.received, stop: () => e.stop(), hint: 'any token of letters, digits and -_.:+/= is a valid HarmonyOS token' };
   },
   async (port) => {
     const e = new XiaomiEmulator();

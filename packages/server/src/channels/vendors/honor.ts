@@ -1,12 +1,20 @@
+import { z } from 'zod';
 import { resultForAll, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
 import type { Answer } from '../net/retry.js';
-import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
+import { AccessTokens } from '../net/access-tokens.js';
+import { clientCredentialsToken, refusedAuth, stopOnRefusal, tokenCheck } from './refused-credentials.js';
 import { sendByLanguage, ttlOf } from './huawei.js';
 import { androidBadge, notifyIdOf } from './china-vendors.js';
 import { heraldPayload } from './push-data.js';
 import { httpPost, type VendorResponse } from '../net/http-post.js';
 
+/**
+ * Honor's token endpoint, as its downlink-message reference (developer.honor.com/cn/docs/11002/
+ * reference/downlink-message, 获取鉴权接口) names it. An older Honor guide (2023) used a Keycloak
+ * path, iam.developer.hihonor.com/auth/realms/developer/protocol/openid-connect/token; a
+ * certificate's `tokenUrl` can still point there.
+ */
 const TOKEN_URL = 'https://iam.developer.honor.com/auth/token';
 const PUSH_HOST = 'https://push-api.cloud.honor.com';
 /** Tencent's HONOR title and text limits (reference §2.8). */
@@ -29,8 +37,11 @@ const tokens = new AccessTokens();
 
 function accessToken(c: HonorConfig, fresh: boolean): Promise<string> {
   const url = c.tokenUrl ?? TOKEN_URL;
-  return tokens.get(`${url} ${c.clientId}`, fresh, () => tokenRequest(url, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }, 'Honor'));
+  return tokens.get(`${url} ${c.clientId}`, fresh, () => clientCredentialsToken(url, c.clientId, c.clientSecret, 'Honor'));
 }
+
+/** What to check when Honor refuses the certificate's credentials. */
+const FIX_CREDENTIALS = "check the certificate's clientId and clientSecret, and that appId is the app they belong to (Honor developer site › the app › push service)";
 
 /**
  * The sendMessage body (§5, camelCase) for devices that share a language: title and text cut to
@@ -59,31 +70,42 @@ function bodyFor(c: HonorConfig, message: VendorMessage, first: VendorTarget, to
   return { token: tokenList, data: JSON.stringify(heraldPayload(message.taskId, m)), android: { ttl: `${ttlOf(message)}s`, biTag: message.taskId, targetUserType: 0, notification } };
 }
 
+/** Honor's answer `{code, message, data: {sendResult, requestId, failTokens, expireTokens}}` (§5). */
+const HonorBody = z.object({
+  code: z.union([z.number(), z.string()]),
+  message: z.string().nullish(),
+  data: z.object({ sendResult: z.boolean().nullish(), failTokens: z.array(z.string()).nullish(), expireTokens: z.array(z.string()).nullish() }).nullish(),
+});
+
 /**
- * Reads Honor's answer `{code, message, data: {sendResult, requestId, failTokens, expireTokens}}`
- * (§5). Honor's code table and even its success code were not found (§12), so the answer is read
- * by HTTP status: an accepted request (2xx with `data`) sends to every token except `expireTokens`
- * (dead) and `failTokens` (failed, token kept); 401 renews the access token once; 429 and 5xx are
- * retried honouring Retry-After; anything else fails every device with Honor's `code`. No quota
- * code is known, so no pause is asked for.
+ * Reads Honor's answer. Its body `code` decides, not the HTTP status alone: 200 is success, and
+ * Honor answers a refused request with another code in an HTTP 200 (vendor-protocols.md,
+ * corrections). A success sends to every token except `expireTokens` (dead: Honor says the token
+ * expired) and `failTokens` (failed, token kept); with `sendResult` false the tokens it names
+ * neither are failed too; an HTTP 200 that is not Honor's answer is a failure. HTTP 401 renews the access token once, then stops the certificate; 429
+ * and 5xx are retried honouring Retry-After; any other code fails every device with it, tokens
+ * kept. Honor's code table was not found (§12), so no code is read as a dead token, a stop or a
+ * quota.
  */
-async function honorAnswer(res: VendorResponse, part: readonly VendorTarget[]): Promise<Answer<VendorResult[]>> {
-  const r = (await res.json().catch(() => ({}))) as { code?: number; message?: string; data?: { failTokens?: string[]; expireTokens?: string[] } };
-  const code = Number(r.code ?? res.status);
-  const info = `${code} ${r.message ?? res.statusText}`.trim();
-  if (res.ok && r.data) {
-    const expired = new Set(r.data.expireTokens ?? []);
-    const failed = new Set(r.data.failTokens ?? []);
+async function honorAnswer(res: VendorResponse, part: readonly VendorTarget[], fresh: boolean): Promise<Answer<VendorResult[]>> {
+  const parsed = HonorBody.safeParse(await res.json().catch(() => null));
+  const r = parsed.success ? parsed.data : undefined;
+  const code = Number(r?.code ?? res.status);
+  const info = `${code} ${r?.message ?? res.statusText}`.trim();
+  if (res.status === 401) return refusedAuth(part, fresh, 401, info, FIX_CREDENTIALS);
+  if (res.status === 429 || res.status >= 500) return { later: info, retryAfter: res.headers.get('retry-after') };
+  if (res.ok && r && code === 200) {
+    const expired = new Set(r?.data?.expireTokens ?? []);
+    const failed = new Set(r?.data?.failTokens ?? []);
+    const taken = r?.data?.sendResult !== false;
     return {
       done: part.map((t): VendorResult => {
         if (expired.has(t.token)) return { registrationId: t.registrationId, outcome: 'dead', code, info: 'expired token' };
-        if (failed.has(t.token)) return { registrationId: t.registrationId, outcome: 'failed', code, info: 'failed token' };
+        if (failed.has(t.token) || !taken) return { registrationId: t.registrationId, outcome: 'failed', code, info: failed.has(t.token) ? 'failed token' : 'sendResult false' };
         return { registrationId: t.registrationId, outcome: 'sent' };
       }),
     };
   }
-  if (res.status === 401) return { auth: info };
-  if (res.status === 429 || res.status >= 500) return { later: info, retryAfter: res.headers.get('retry-after') };
   return { done: resultForAll(part, { outcome: 'failed', code, info }) };
 }
 
@@ -100,15 +122,23 @@ export const honorAdapter: VendorAdapter = {
   async recall(config, { message, targets }) {
     await sendAll(config as unknown as HonorConfig, message, targets);
   },
+  /**
+   * The OAuth token is asked for afresh: Honor issuing it proves the client id and secret (§5). The
+   * appId is only in the send path, which has no harmless call: the first send tests it.
+   */
+  check(config) {
+    const c = config as unknown as HonorConfig;
+    return tokenCheck(() => accessToken(c, true), `Honor issued an access token for client ${c.clientId} (the appId is tested by the first send)`, FIX_CREDENTIALS);
+  },
 };
 
 function sendAll(c: HonorConfig, message: VendorMessage, targets: readonly VendorTarget[]): Promise<VendorResult[]> {
   const url = `${c.baseUrl ?? PUSH_HOST}/api/v1/${encodeURIComponent(c.appId)}/sendMessage`;
   return sendByLanguage(message, targets, MAX_TOKENS, (part) => {
     const body = JSON.stringify(bodyFor(c, message, part[0]!, part.map((t) => t.token)));
-    return async (fresh) => {
+    return stopOnRefusal(part, FIX_CREDENTIALS, async (fresh) => {
       const headers = { authorization: `Bearer ${await accessToken(c, fresh)}`, timestamp: String(Date.now()), 'content-type': 'application/json' };
-      return honorAnswer(await httpPost(url, headers, body), part);
-    };
+      return honorAnswer(await httpPost(url, headers, body), part, fresh);
+    });
   });
 }

@@ -1,7 +1,10 @@
-import { batchesByLanguage, resultForAll, type ReceiptEvent, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
+import { z } from 'zod';
+import { batchesByLanguage, resultForAll, type ReceiptEvent, type SendContext, type VendorAdapter, type VendorMessage, type VendorResult, type VendorTarget } from '../vendor.js';
 import { truncateUtf16 } from './truncate.js';
 import { withRetries, type Answer } from '../net/retry.js';
-import { AccessTokens, tokenRequest } from '../net/access-tokens.js';
+import { AccessTokens } from '../net/access-tokens.js';
+import { certificateRefused, clientCredentialsToken, refusedAuth, stopOnRefusal, tokenCheck } from './refused-credentials.js';
+import { readPushKit } from './push-kit-answer.js';
 import { androidBadge, notifyIdOf, ttlSeconds } from './china-vendors.js';
 import { heraldPayload } from './push-data.js';
 import { conversationKey } from '../../dispatch/message.js';
@@ -34,8 +37,11 @@ const tokens = new AccessTokens();
 
 function accessToken(c: HuaweiConfig, fresh: boolean): Promise<string> {
   const url = c.tokenUrl ?? TOKEN_URL;
-  return tokens.get(`${url} ${c.clientId}`, fresh, () => tokenRequest(url, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }, 'Huawei'));
+  return tokens.get(`${url} ${c.clientId}`, fresh, () => clientCredentialsToken(url, c.clientId, c.clientSecret, 'Huawei'));
 }
+
+/** What to check when Huawei refuses the certificate's credentials. */
+const FIX_CREDENTIALS = "check the certificate's clientId and clientSecret (AppGallery Connect › the app › App information)";
 
 /**
  * One request's message for devices that share a language and badge (`first` stands for them):
@@ -91,14 +97,14 @@ export async function sendByLanguage(
   return out;
 }
 
-function sendAll(c: HuaweiConfig, message: VendorMessage, targets: readonly VendorTarget[], biTag: boolean): Promise<VendorResult[]> {
+function sendAll(c: HuaweiConfig, message: VendorMessage, targets: readonly VendorTarget[], biTag: boolean, ctx: SendContext): Promise<VendorResult[]> {
   const url = `${c.baseUrl ?? HUAWEI_PUSH_HOST}/v1/${encodeURIComponent(c.clientId)}/messages:send`;
   return sendByLanguage(message, targets, HUAWEI_MAX_TOKENS, (part) => {
     const body = JSON.stringify(messageFor(c, message, part[0]!, part.map((t) => t.token), biTag));
-    return async (fresh) => {
+    return stopOnRefusal(part, FIX_CREDENTIALS, async (fresh) => {
       const res = await httpPost(url, { authorization: `Bearer ${await accessToken(c, fresh)}`, 'content-type': 'application/json;charset=UTF-8' }, body);
-      return huaweiAnswer(res, part);
-    };
+      return huaweiAnswer(res, part, { fresh, proven: ctx.certificateProven === true });
+    });
   });
 }
 
@@ -108,40 +114,67 @@ function sendAll(c: HuaweiConfig, message: VendorMessage, targets: readonly Vend
  * to Herald's receipt URL; the TaskId travels in `bi_tag`.
  */
 export const huaweiAdapter: VendorAdapter = {
-  send(config, message, targets) {
-    return sendAll(config as unknown as HuaweiConfig, message, targets, true);
+  send(config, message, targets, ctx) {
+    return sendAll(config as unknown as HuaweiConfig, message, targets, true, ctx);
   },
   /** HMS v1 has no revoke endpoint (§12): the replacement text overwrites by the same notify_id and tag (§3.4). */
   async recall(config, { message, targets }) {
-    await sendAll(config as unknown as HuaweiConfig, message, targets, false);
+    await sendAll(config as unknown as HuaweiConfig, message, targets, false, {});
   },
   receipts: huaweiReceipts,
+  /** The OAuth token is asked for afresh: Huawei issuing it proves the client id and secret (§3.1); no message is sent. */
+  check(config) {
+    const c = config as unknown as HuaweiConfig;
+    return tokenCheck(() => accessToken(c, true), `Huawei issued an access token for client ${c.clientId}`, FIX_CREDENTIALS);
+  },
 };
 
+/** 80100000's `msg` is a JSON string `{"success": 3, "failure": 1, "illegal_tokens": [...]}` (same page, code 80100000). */
+const PartialMsg = z.object({ illegal_tokens: z.array(z.string()) });
+
+/** What Huawei's answers say when they refuse the certificate (same page, result codes). */
+const NO_PERMISSION = 'the app may not send messages: enable Push Kit for it in AppGallery Connect (also for devices outside the Chinese mainland) and check that clientId is its app id';
+const ALL_INVALID =
+  "every token was refused and this certificate has never had a send accepted: check that clientId is the app the devices' tokens belong to (AppGallery Connect app id and package name)";
+
 /**
- * Reads a Huawei-family answer `{code, msg, requestId}` (§3.3, and §4.4 for HarmonyOS): 80000000
- * sent; 80100000 partial, its `illegal_tokens` dead; 80300007 every token invalid; a refused
- * access token or JWT (80200001, 80200003, 80200005, 401) renewed once; 5xx (502 unstable, 503
- * flow control) retried; any other code is a failure with that code.
+ * Reads Huawei Push Kit v1's answer (HMS Core server API, "Sending Messages", response codes):
+ * - sent: 80000000; 80100000 sends all but its `illegal_tokens`, which are dead: the request was
+ *   taken for the other tokens, so the certificate is right and those tokens are not the app's;
+ * - certificate (stopped, tokens kept): 80300002 (the app may not push), 80600003 (OAuth client
+ *   refused), an access token refused again once fresh (80200001, 80200003, 401), and 80300007 on
+ *   a certificate that has never had a send accepted: its documented causes include another app's
+ *   id or package, and the answer names no token;
+ * - failed (token kept): 80300007 on a proven certificate (the cause cannot be told per token),
+ *   and every other code (80100001/80100003 bad field, 80100016 sensitive text, 80300008 too big,
+ *   80300011 no permission for this importance, …);
+ * - retry later: 81000001 (internal error), 502, 503 (flow control) and other 5xx.
  */
-export async function huaweiAnswer(res: VendorResponse, part: readonly VendorTarget[]): Promise<Answer<VendorResult[]>> {
-  const r = (await res.json().catch(() => ({}))) as { code?: string; msg?: string };
-  const code = Number(r.code ?? res.status);
-  const all = (x: Parameters<typeof resultForAll>[1]) => resultForAll(part, x);
-  if (r.code === '80000000') return { done: all({ outcome: 'sent' }) };
-  if (r.code === '80100000') {
-    let illegal = new Set<string>();
-    try {
-      illegal = new Set((JSON.parse(r.msg ?? '{}') as { illegal_tokens?: string[] }).illegal_tokens ?? []);
-    } catch {
-      // an unreadable msg: count them all as sent rather than clear good tokens
+function huaweiAnswer(res: VendorResponse, part: readonly VendorTarget[], how: { fresh: boolean; proven: boolean }): Promise<Answer<VendorResult[]>> {
+  return readPushKit(res, part, how.fresh, FIX_CREDENTIALS, ({ raw, code, info }, all) => {
+    switch (raw) {
+      case '80100000': {
+        let illegal = new Set<string>();
+        try {
+          const msg = PartialMsg.safeParse(JSON.parse(info));
+          if (msg.success) illegal = new Set(msg.data.illegal_tokens);
+        } catch {
+          // an unreadable msg: count them all as sent rather than clear good tokens
+        }
+        return { done: part.map((t): VendorResult => (illegal.has(t.token) ? { registrationId: t.registrationId, outcome: 'dead', code, info: 'illegal token' } : { registrationId: t.registrationId, outcome: 'sent' })) };
+      }
+      case '80300007':
+        return how.proven ? all({ outcome: 'failed', code, info: `${info} (no token named; tokens kept)` }) : { done: certificateRefused(part, code, info, ALL_INVALID) };
+      case '80300002':
+        return { done: certificateRefused(part, code, info, NO_PERMISSION) };
+      case '80600003':
+        return { done: certificateRefused(part, code, info, FIX_CREDENTIALS) };
+      case '80200001':
+      case '80200003':
+        return refusedAuth(part, how.fresh, code, info, FIX_CREDENTIALS);
     }
-    return { done: part.map((t) => (illegal.has(t.token) ? { registrationId: t.registrationId, outcome: 'dead', code, info: 'illegal token' } : { registrationId: t.registrationId, outcome: 'sent' })) };
-  }
-  if (r.code === '80300007') return { done: all({ outcome: 'dead', code, info: r.msg ?? 'all tokens invalid' }) };
-  if (r.code === '80200001' || r.code === '80200003' || r.code === '80200005' || res.status === 401) return { auth: `${code} ${r.msg ?? ''}` };
-  if (res.status >= 500) return { later: `${code} ${r.msg ?? res.statusText}`, retryAfter: res.headers.get('retry-after') };
-  return { done: all({ outcome: 'failed', code, info: r.msg ?? res.statusText }) };
+    return undefined;
+  });
 }
 
 /**
