@@ -125,7 +125,7 @@ for (const db of await testDatabases()) {
       assert.equal(await fresh.state(), 'active');
     });
 
-    test('credentials FCM refuses stop the certificate and keep every token: another project, a project_id not the account\'s, a disabled account, missing APNs credentials in Firebase', async () => {
+    test('credentials FCM refuses stop the certificate and keep every token: another project, a project_id not the account\'s, a disabled account, missing APNs credentials in Firebase, a project not found', async () => {
       const mine = emu.serviceAccount('herald-test');
       const disabled = emu.serviceAccount('herald-test');
       const cases = [
@@ -133,6 +133,8 @@ for (const db of await testDatabases()) {
         { name: 'project_id edited', account: { ...mine, project_id: 'herald-tset' }, code: 403, reason: /PERMISSION_DENIED|Permission to send messages denied/ },
         { name: 'disabled', account: disabled, code: 400, reason: /Google refused the service account .*invalid_grant/, before: () => emu.disableServiceAccount(disabled.client_email!) },
         { name: 'no APNs key in Firebase', account: mine, code: 401, reason: /THIRD_PARTY_AUTH_ERROR/, token: (t: string) => emu.failNext(t, { status: 401, errorCode: 'THIRD_PARTY_AUTH_ERROR', times: 5 }) },
+        // injected: a 404 with no UNREGISTERED detail, as for a project path FCM does not find
+        { name: 'project not found', account: mine, code: 404, reason: /^fcm .*: 404 injected: the token is not of this service account's project/, token: (t: string) => emu.failNext(t, { status: 404, errorCode: '', times: 5 }) },
       ];
       for (const c of cases) {
         const fresh = await certified(c.account);
