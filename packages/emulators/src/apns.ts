@@ -13,6 +13,9 @@ import { selfSignedCertificate } from './self-signed.js';
  * custom keys primitive — answers 200 with apns-id or `{reason, timestamp}` bodies,
  * keeps each accepted notification, and counts concurrent streams (overall, and per session before
  * a session's first valid token, when APNs allows only one).
+ * Like APNs it binds a connection to the first developer account and key whose token it takes,
+ * and serves two environments, sandbox (`base`) and production (`productionBase`): a device token
+ * belongs to one, and is BadDeviceToken on the other.
  * Written from vendor-protocols.md §1 on node:crypto and node:http2; it shares no code with Herald.
  */
 export interface ApnsReceived {
@@ -22,15 +25,20 @@ export interface ApnsReceived {
   payload: Record<string, unknown> & { aps: Record<string, unknown> };
   jwt: { kid: string; iss: string; iat: number; raw: string };
   apnsId: string;
+  environment: ApnsEnvironment;
 }
 
 /** Every request, accepted or not, in arrival order. */
 export interface ApnsAttempt {
   token: string;
+  environment: ApnsEnvironment;
   status: number;
   reason?: string;
   jwt?: string;
 }
+
+/** APNs' two environments, each on its own host (§1.1); a device token is issued by one. */
+export type ApnsEnvironment = 'sandbox' | 'production';
 
 export interface ApnsApp {
   keyId: string;
@@ -58,11 +66,29 @@ interface Failure {
   headers: Record<string, string>;
 }
 
+/** What the emulator knows of one HTTP/2 connection. */
+interface SessionState {
+  environment: ApnsEnvironment;
+  active: number;
+  /** A request with a valid provider token has gone through: more than one stream allowed (§1.1). */
+  proven: boolean;
+  /** The developer account and key the connection is bound to: the first whose token it took. */
+  boundTo?: { teamId: string; keyId: string };
+  /** Set once a token of another account or key came: every later request gets this answer. */
+  spoilt?: { status: number; reason: string };
+}
+
+/** A production device token ends with these 4 bytes of a hash of the rest; any other is a sandbox token. */
+const tagOf = (body: string): string => crypto.createHash('sha256').update(`apns-emulator production ${body}`).digest('hex').slice(0, 8);
+const environmentOf = (token: string): ApnsEnvironment => (token.length === 64 && tagOf(token.slice(0, 56).toLowerCase()) === token.slice(56).toLowerCase() ? 'production' : 'sandbox');
+
 const id10 = () => crypto.randomBytes(8).toString('base64url').replace(/[^A-Za-z0-9]/g, 'X').toUpperCase().slice(0, 10).padEnd(10, 'Q');
 
 export class ApnsEmulator {
-  /** `https://127.0.0.1:<port>` once started. */
+  /** The sandbox host, `https://127.0.0.1:<port>`, once started (certificates with `production: false`). */
   base = '';
+  /** The production host, on another port (certificates with `production: true`). */
+  productionBase = '';
   /** The self-signed certificate the server presents, to trust as CA. */
   caCertificate = '';
   readonly received: ApnsReceived[] = [];
@@ -74,6 +100,8 @@ export class ApnsEmulator {
   /** The most streams open at once on a session that had not yet carried a valid token (APNs: 1, §1.1). */
   maxUnprovenStreams = 0;
   sessionsOpened = 0;
+  /** Requests refused because their connection was bound to another developer account or key. */
+  mixedKeyRefusals = 0;
   /** Each answer waits this long, so streams overlap (for measuring multiplexing). */
   delayMs: number;
   private keys = new Map<string, { teamId: string; publicKey: crypto.KeyObject }>();
@@ -84,39 +112,47 @@ export class ApnsEmulator {
   private dead = new Map<string, number>();
   private failures: Failure[] = [];
   private active = 0;
-  private sessions = new Map<http2.Http2Session, { active: number; proven: boolean }>();
-  private server?: http2.Http2SecureServer;
+  private sessions = new Map<http2.Http2Session, SessionState>();
+  private servers: http2.Http2SecureServer[] = [];
 
   constructor(private opts: ApnsEmulatorOptions = {}) {
     this.delayMs = opts.delayMs ?? 0;
   }
 
+  /** Starts the sandbox host on `port` (returned, as `base`) and the production host on a free port. */
   async start(port = 0): Promise<string> {
     const pems = await selfSignedCertificate();
     this.caCertificate = pems.cert;
+    this.base = await this.listen(pems, 'sandbox', port);
+    this.productionBase = await this.listen(pems, 'production', 0);
+    return this.base;
+  }
+
+  private async listen(pems: { key: string; cert: string }, environment: ApnsEnvironment, port: number): Promise<string> {
     const server = http2.createSecureServer({ key: pems.key, cert: pems.cert, allowHTTP1: false, settings: { maxConcurrentStreams: this.opts.maxConcurrentStreams ?? 500 } });
     server.on('session', (s) => {
       this.sessionsOpened++;
-      this.sessions.set(s, { active: 0, proven: false });
+      this.sessions.set(s, { environment, active: 0, proven: false });
       s.on('close', () => this.sessions.delete(s));
     });
     server.on('stream', (stream, headers) => void this.onStream(stream, headers));
-    this.server = server;
+    this.servers.push(server);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-    this.base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.base;
+    return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
     for (const s of this.sessions.keys()) s.destroy();
-    await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
+    await Promise.all(this.servers.map((server) => new Promise((r) => server.close(r))));
   }
 
-  /** An app with a token-auth key: what the developer portal hands out. The emulator keeps the public key. */
-  app(bundleId = `com.example.${crypto.randomBytes(4).toString('hex')}`): ApnsApp {
+  /**
+   * An app with a token-auth key: what the developer portal hands out. The emulator keeps the
+   * public key. Given a `teamId` (of an earlier app), the key is that team's second key.
+   */
+  app(bundleId = `com.example.${crypto.randomBytes(4).toString('hex')}`, teamId = id10()): ApnsApp {
     const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const keyId = id10();
-    const teamId = id10();
     this.keys.set(keyId, { teamId, publicKey });
     this.bundles.add(bundleId);
     return { keyId, teamId, bundleId, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
@@ -137,9 +173,17 @@ export class ApnsEmulator {
     this.keys.set(keyId, key);
   }
 
-  /** A device token as iOS hands it out: 32 bytes in hex. */
-  static deviceToken(): string {
-    return crypto.randomBytes(32).toString('hex');
+  /**
+   * A device token as iOS hands it out, 32 bytes in hex, for an app built for one environment: a
+   * development build's tokens are sandbox tokens, an App Store or TestFlight build's production
+   * tokens. Any 64-hex token the emulator did not make for production is a sandbox token.
+   */
+  static deviceToken(environment: ApnsEnvironment = 'sandbox'): string {
+    for (;;) {
+      const body = crypto.randomBytes(28).toString('hex');
+      const token = environment === 'production' ? body + tagOf(body) : body + crypto.randomBytes(4).toString('hex');
+      if (environmentOf(token) === environment) return token;
+    }
   }
 
   /** The next request gets this answer (after the connection-level checks), e.g. 429 TooManyRequests with Retry-After. */
@@ -171,7 +215,7 @@ export class ApnsEmulator {
   }
 
   private async onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
-    const session = this.sessions.get(stream.session!) ?? { active: 0, proven: false };
+    const session = this.sessions.get(stream.session!) ?? { environment: 'sandbox', active: 0, proven: false };
     this.active++;
     session.active++;
     this.maxConcurrentStreams = Math.max(this.maxConcurrentStreams, this.active);
@@ -186,7 +230,7 @@ export class ApnsEmulator {
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const path = String(headers[':path'] ?? '');
     const token = /^\/3\/device\/([^/?]*)$/.exec(path)?.[1] ?? '';
-    const attempt: ApnsAttempt = { token, status: 0 };
+    const attempt: ApnsAttempt = { token, environment: session.environment, status: 0 };
     this.attempts.push(attempt);
     const reply = (status: number, reason?: string, extra: Record<string, string> = {}, body?: Record<string, unknown>) => {
       attempt.status = status;
@@ -209,6 +253,8 @@ export class ApnsEmulator {
     attempt.jwt = auth;
     const jwt = this.verify(auth);
     if (typeof jwt === 'string') return void reply(403, jwt);
+    const refused = this.bind(session, jwt);
+    if (refused) return void reply(refused.status, refused.reason);
     session.proven = true;
 
     // the injected answer, if any
@@ -259,11 +305,28 @@ export class ApnsEmulator {
     if (aps.badge !== undefined && !(Number.isInteger(aps.badge) && (aps.badge as number) >= 0)) return void reply(400, 'BadPayload');
     if (aps['interruption-level'] !== undefined && !INTERRUPTION_LEVELS.has(aps['interruption-level'] as string)) return void reply(400, 'BadPayload');
 
-    // the device (§1.6)
+    // the device (§1.6): a token of the other environment is BadDeviceToken
+    if (environmentOf(token) !== session.environment) return void reply(400, 'BadDeviceToken');
     const gone = this.dead.get(token);
     if (gone !== undefined) return void reply(410, 'Unregistered', {}, { reason: 'Unregistered', timestamp: gone });
     const apnsId = reply(200);
-    if (apnsId) this.received.push({ token, headers: h, payload, jwt, apnsId });
+    if (apnsId) this.received.push({ token, headers: h, payload, jwt, apnsId, environment: session.environment });
+  }
+
+  /**
+   * One developer account and key per connection (Apple, "Establishing a token-based connection to
+   * APNs"; Apple Developer Forums 702056, 72999): the first token taken binds the connection; a
+   * token of another team is InvalidProviderToken, of another key of the same team
+   * TooManyProviderTokenUpdates, and from then on the connection refuses every request so.
+   */
+  private bind(session: SessionState, jwt: ApnsReceived['jwt']): { status: number; reason: string } | undefined {
+    if (!session.spoilt) {
+      const bound = (session.boundTo ??= { teamId: jwt.iss, keyId: jwt.kid });
+      if (bound.teamId === jwt.iss && bound.keyId === jwt.kid) return undefined;
+      session.spoilt = bound.teamId === jwt.iss ? { status: 429, reason: 'TooManyProviderTokenUpdates' } : { status: 403, reason: 'InvalidProviderToken' };
+    }
+    this.mixedKeyRefusals++;
+    return session.spoilt;
   }
 
   /** The claims of a valid provider token, else the 403 reason. */

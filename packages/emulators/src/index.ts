@@ -5,6 +5,6 @@ export { XiaomiEmulator, type XiaomiReceived } from './xiaomi.js';
 export { OppoEmulator, type OppoReceived } from './oppo.js';
 export { HonorEmulator, type HonorReceived } from './honor.js';
 export { HarmonyEmulator, type HarmonyReceived, type HarmonyRevoke, type HarmonyFailure } from './harmony.js';
-export { ApnsEmulator, type ApnsApp, type ApnsAttempt, type ApnsReceived, type ApnsEmulatorOptions } from './apns.js';
+export { ApnsEmulator, type ApnsApp, type ApnsAttempt, type ApnsEnvironment, type ApnsReceived, type ApnsEmulatorOptions } from './apns.js';
 export { VivoEmulator, VIVO_AUTH_REFUSED, type VivoReceived } from './vivo.js';
 export { MeizuEmulator, type MeizuReceived } from './meizu.js';

@@ -5,8 +5,10 @@ import { LoopbackEmulator } from './loopback.js';
 /**
  * A Web Push service (RFC 8030) with the browser behind it, on loopback. It hands out
  * subscriptions whose keys it holds, and for each push it checks what a push service checks —
- * the VAPID authorization (RFC 8292), the TTL header, `Content-Encoding: aes128gcm` and the 4,096-byte
- * body limit — then decrypts the payload (RFC 8291) as the browser would and keeps it. Written from
+ * the VAPID authorization (RFC 8292: 401 when absent, 403 when its signature or claims are invalid
+ * or, for a subscription restricted to an application server key, signed by another key), the TTL
+ * header, `Content-Encoding: aes128gcm` and the 4,096-byte body limit — then decrypts the payload
+ * (RFC 8291) as the browser would and keeps it. Written from
  * the RFCs on node:crypto alone: it shares nothing with Herald's sender, so a test between them can fail.
  */
 export interface WebPushSubscriptionJson {
@@ -38,6 +40,8 @@ interface Sub {
   ecdh: crypto.ECDH;
   publicKey: Buffer;
   auth: Buffer;
+  /** The applicationServerKey the page subscribed with (base64url), if any: only it may push (RFC 8292 §4). */
+  restrictedTo?: string;
 }
 
 const URGENCIES = new Set(['very-low', 'low', 'normal', 'high']);
@@ -55,13 +59,16 @@ export class WebPushEmulator extends LoopbackEmulator {
   private subs = new Map<string, Sub>();
   private failures = new Map<string, Failure>();
 
-  /** A new browser subscription: what `pushManager.subscribe()` would give the page. */
-  subscribe(): WebPushSubscriptionJson {
+  /**
+   * A new browser subscription: what `pushManager.subscribe()` would give the page; with an
+   * `applicationServerKey` (a VAPID public key, base64url) it is restricted to that key (RFC 8292 §4.1).
+   */
+  subscribe(applicationServerKey?: string): WebPushSubscriptionJson {
     const id = crypto.randomBytes(12).toString('hex');
     const ecdh = crypto.createECDH('prime256v1');
     const publicKey = ecdh.generateKeys();
     const auth = crypto.randomBytes(16);
-    this.subs.set(id, { ecdh, publicKey, auth });
+    this.subs.set(id, { ecdh, publicKey, auth, ...(applicationServerKey ? { restrictedTo: applicationServerKey } : {}) });
     return { endpoint: `${this.base}/push/${id}`, keys: { p256dh: b64u(publicKey), auth: b64u(auth) } };
   }
 
@@ -93,7 +100,8 @@ export class WebPushEmulator extends LoopbackEmulator {
     const sub = this.subs.get(id);
     if (!sub) return this.reply(res, id, 410, 'subscription expired or unsubscribed');
     const vapid = this.checkVapid(String(req.headers.authorization ?? ''));
-    if (typeof vapid === 'string') return this.reply(res, id, 403, vapid);
+    if ('status' in vapid) return this.reply(res, id, vapid.status, vapid.reason);
+    if (sub.restrictedTo !== undefined && sub.restrictedTo !== vapid.key) return this.reply(res, id, 403, 'the VAPID key is not the one the subscription was made with (RFC 8292 §4.2)');
     const ttl = Number(req.headers.ttl);
     if (req.headers.ttl === undefined || !Number.isInteger(ttl) || ttl < 0) return this.reply(res, id, 400, 'TTL header required (RFC 8030 §5.2)');
     if (req.headers['content-encoding'] !== 'aes128gcm') return this.reply(res, id, 415, 'Content-Encoding must be aes128gcm');
@@ -112,29 +120,44 @@ export class WebPushEmulator extends LoopbackEmulator {
     this.reply(res, id, 201, undefined, { location: `${this.base}/message/${crypto.randomBytes(6).toString('hex')}` });
   }
 
-  /** RFC 8292: `vapid t=<ES256 JWT>, k=<P-256 public key>`, aud = this origin, exp within 24 h. */
-  private checkVapid(header: string): { key: string; claims: ReceivedPush['claims'] } | string {
+  /**
+   * RFC 8292: `vapid t=<ES256 JWT>, k=<P-256 public key>`, aud = this origin, exp within 24 h. Else
+   * the refusal: 401 when there is no vapid authorization, 403 when it is invalid (§2, §4.2).
+   */
+  private checkVapid(header: string): { key: string; claims: ReceivedPush['claims'] } | { status: 401 | 403; reason: string } {
     const t = /(?:^|[ ,])t=([^,\s]+)/.exec(header.replace(/^vapid\s+/i, ' '))?.[1];
     const k = /(?:^|[ ,])k=([^,\s]+)/.exec(header.replace(/^vapid\s+/i, ' '))?.[1];
-    if (!/^vapid /i.test(header) || !t || !k) return 'Authorization must be vapid t=…, k=…';
+    if (!/^vapid /i.test(header) || !t || !k) return { status: 401, reason: 'Authorization must be vapid t=…, k=…' };
+    const invalid = (reason: string) => ({ status: 403 as const, reason });
     const [h, p, s] = t.split('.');
-    if (!h || !p || !s) return 'malformed JWT';
-    const head = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg?: string };
-    if (head.alg !== 'ES256') return 'JWT alg must be ES256';
+    if (!h || !p || !s) return invalid('malformed JWT');
+    let head: { alg?: string };
+    let claims: ReceivedPush['claims'];
+    try {
+      head = JSON.parse(Buffer.from(h, 'base64url').toString()) as typeof head;
+      claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as ReceivedPush['claims'];
+    } catch {
+      return invalid('malformed JWT');
+    }
+    if (head.alg !== 'ES256') return invalid('JWT alg must be ES256');
     const raw = Buffer.from(k, 'base64url');
-    if (raw.length !== 65 || raw[0] !== 4) return 'k must be an uncompressed P-256 point';
+    if (raw.length !== 65 || raw[0] !== 4) return invalid('k must be an uncompressed P-256 point');
     // a sender reuses its signed token for hours (RFC 8292 §2): its signature is checked once
     if (!this.verifiedTokens.has(`${t} ${k}`)) {
-      const key = crypto.createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33)) }, format: 'jwk' });
-      const ok = crypto.verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
-      if (!ok) return 'JWT signature does not verify with k';
+      let ok: boolean;
+      try {
+        const key = crypto.createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(raw.subarray(1, 33)), y: b64u(raw.subarray(33)) }, format: 'jwk' });
+        ok = crypto.verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+      } catch {
+        return invalid('k is not a P-256 public key');
+      }
+      if (!ok) return invalid('JWT signature does not verify with k');
       if (this.verifiedTokens.size > 10_000) this.verifiedTokens.clear();
       this.verifiedTokens.add(`${t} ${k}`);
     }
-    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as ReceivedPush['claims'];
-    if (claims.aud !== this.base) return `JWT aud must be ${this.base}`;
+    if (claims.aud !== this.base) return invalid(`JWT aud must be ${this.base}`);
     const now = Math.floor(Date.now() / 1000);
-    if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp > now + 86400) return 'JWT exp must be within 24 hours';
+    if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp > now + 86400) return invalid('JWT exp must be within 24 hours');
     return { key: k, claims };
   }
 

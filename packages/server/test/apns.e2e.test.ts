@@ -209,6 +209,64 @@ for (const db of await testDatabases()) {
       assert.equal(emu.maxUnprovenStreams, 1, 'one stream until the first request with a valid token');
     });
 
+    test('apps of other developer accounts and keys push at once: each key has its own connections, as APNs binds one to the first key it takes', async () => {
+      // a second app with another team, and a third with a second key of that team
+      const other = emu.app('com.example.other');
+      const sameTeam = emu.app('com.example.sibling', other.teamId);
+      const apps = await Promise.all([
+        { key: other, name: 'other' },
+        { key: sameTeam, name: 'sibling' },
+      ].map(async ({ key, name }) => {
+        const a = await h.createApp(name);
+        const c = await admin(h.url, a, 'set_certificate', { Vendor: 'apns', Name: 'ios', Config: { ...key, production: false, baseUrl: emu.base, caCertificate: emu.caCertificate } });
+        return { a, certId: c.CertId as number };
+      }));
+      const phones = [{ a: app, certId }, ...apps].map(({ a, certId: id }) => ({ a, id, tokens: [token(), token(), token()] }));
+      const devices = await Promise.all(phones.map(async (p) => Promise.all(p.tokens.map((t) => registerDevice(h.url, p.a, { platform: 'ios', vendor: 'apns', token: t, certificateId: p.id })))));
+      const refusedBefore = emu.mixedKeyRefusals;
+      const tasks = await Promise.all(phones.map((p, i) => admin(h.url, p.a, 'batch', pushBody(devices[i]!.map((d) => d.registrationId)))));
+      await eventually(async () => phones.every((p, i) => p.tokens.every((t) => ofTask(t, tasks[i]!.TaskId).length === 1)), 8000);
+      assert.equal(emu.mixedKeyRefusals, refusedBefore, 'no request went on a connection bound to another key');
+      for (const [i, p] of phones.entries()) {
+        const jwts = new Set(p.tokens.map((t) => ofTask(t, tasks[i]!.TaskId)[0]!.jwt.kid));
+        assert.equal(jwts.size, 1);
+        const cert = (await admin(h.url, p.a, 'get_certificates', { CertId: p.id })).Certificates[0];
+        assert.equal(cert.State, 'active');
+      }
+    });
+
+    test('a token of the other environment is BadDeviceToken: a certificate with the wrong production never clears tokens; a proven one clears a token of the other environment', async () => {
+      // the app's builds are development builds (sandbox tokens); its certificate says production
+      const dev = await h.createApp('development builds');
+      const wrong = await admin(h.url, dev, 'set_certificate', { Vendor: 'apns', Name: 'ios', Config: { ...emu.app(BUNDLE), production: true, baseUrl: emu.productionBase, caCertificate: emu.caCertificate } });
+      const toks = [token(), token()];
+      const ds = await Promise.all(toks.map((t) => registerDevice(h.url, dev, { platform: 'ios', vendor: 'apns', token: t, certificateId: wrong.CertId })));
+      for (let round = 0; round < 2; round++) {
+        const r = await admin(h.url, dev, 'batch', pushBody(ds.map((d) => d.registrationId)));
+        const lost = await eventually(async () => ((await losses(r.TaskId)).length === 2 ? losses(r.TaskId) : undefined));
+        for (const l of lost) {
+          assert.equal(l.code, 400);
+          assert.match(l.reason, /BadDeviceToken; the token is kept/);
+        }
+      }
+      for (const [i, d] of ds.entries()) assert.equal((await device(d.registrationId)).token, toks[i], 'never cleared');
+      const state = (await admin(h.url, dev, 'get_certificates', { CertId: wrong.CertId })).Certificates[0];
+      assert.deepEqual([state.State, state.Proven], ['active', false]);
+      assert.ok(emu.attempts.some((a) => a.environment === 'production' && a.reason === 'BadDeviceToken'));
+
+      // once the sandbox certificate is proven, a production token (an App Store build's) registered to it is one it can never reach
+      const ok = token();
+      const sandboxPhone = await iphone(ok);
+      const first = await call('batch', pushBody([sandboxPhone.registrationId]));
+      await eventually(async () => ofTask(ok, first.TaskId).length === 1);
+      await eventually(async () => (await call('get_certificates', { CertId: certId })).Certificates[0].Proven === true);
+      const d = await iphone(ApnsEmulator.deviceToken('production'));
+      const r = await call('batch', pushBody([d.registrationId]));
+      const [l] = await eventually(async () => ((await losses(r.TaskId)).length ? losses(r.TaskId) : undefined));
+      assert.match(l!.reason, /^apns \(token cleared\): BadDeviceToken/);
+      assert.equal((await device(d.registrationId)).token, null);
+    });
+
     test('after APNs closes the connection with GOAWAY, the next push opens a new session', async () => {
       const tok = token();
       const d = await iphone(tok);

@@ -3,7 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { WebPushEmulator } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
+import webpush from 'web-push';
 import { ackingDevice, admin, broadcastBody, eventually, pushBody, registerDevice, startTestHerald, type TestHerald, lossRows, stopWithEmulator } from './helpers/herald.js';
+import { tokenOf } from './helpers/receipt-capture.js';
 
 for (const db of await testDatabases()) {
   describe(`offline push through Web Push (${db.name})`, () => {
@@ -72,6 +74,44 @@ for (const db of await testDatabases()) {
       await eventually(async () => got(busy.id).some((p) => p.body.id === r2.TaskId), 8000);
       assert.ok(Date.now() - t0 >= 900, 'waited for Retry-After');
       assert.deepEqual(emu.requests.filter((q) => q.id === busy.id).map((q) => q.status), [429, 201]);
+    });
+
+    test('VAPID refused: keys that are not a pair stop a certificate never taken, tokens kept; on a proven one a subscription made for another key is a loss, token kept; 413 is a loss, not retried', async () => {
+      // an operator pasted the public key of one pair and the private key of another
+      const site = await h.createApp('web-mismatched');
+      const [a, b] = [webpush.generateVAPIDKeys(), webpush.generateVAPIDKeys()];
+      const cert = await admin(h.url, site, 'set_certificate', { Vendor: 'webpush', Name: 'site', Config: { publicKey: a.publicKey, privateKey: b.privateKey, subject: 'mailto:ops@example.com' } });
+      const subs = [emu.subscribe(), emu.subscribe()];
+      const ds = await Promise.all(subs.map((sub) => registerDevice(h.url, site, { platform: 'web', vendor: 'webpush', token: JSON.stringify(sub), certificateId: cert.CertId })));
+      const r = await admin(h.url, site, 'batch', pushBody(ds.map((d) => d.registrationId)));
+      const lost = await eventually(async () => ((await losses(r.TaskId)).length === 2 ? losses(r.TaskId) : undefined));
+      for (const l of lost) {
+        assert.equal(l.code, 403);
+        assert.match(l.reason, /^webpush \(the certificate was refused and is stopped; token kept\): VAPID refused: JWT signature does not verify/);
+      }
+      for (const [i, d] of ds.entries()) assert.equal(await tokenOf(h, d.registrationId), JSON.stringify(subs[i]));
+      assert.equal((await admin(h.url, site, 'get_certificates', { CertId: cert.CertId })).Certificates[0].State, 'stopped');
+
+      // the app's certificate has worked; a browser subscribed under another key (before a key change) is refused alone
+      const proof = await browser();
+      const ok = await call('batch', pushBody([proof.registrationId]));
+      await eventually(async () => got(proof.id).some((p) => p.body.id === ok.TaskId));
+      await eventually(async () => (await call('get_certificates', { CertId: certId })).Certificates[0].Proven === true);
+      const old = emu.subscribe(webpush.generateVAPIDKeys().publicKey);
+      const stale = await registerDevice(h.url, app, { platform: 'web', vendor: 'webpush', token: JSON.stringify(old), certificateId: certId });
+      const big = await browser();
+      emu.failNext(big.id, { status: 413 });
+      const s = await call('batch', pushBody([stale.registrationId, big.registrationId]));
+      const both = await eventually(async () => ((await losses(s.TaskId)).length === 2 ? losses(s.TaskId) : undefined));
+      const byId = new Map(both.map((l) => [l.registration_id, l]));
+      assert.equal(byId.get(stale.registrationId)!.code, 403);
+      assert.match(byId.get(stale.registrationId)!.reason, /^webpush: VAPID refused: the VAPID key is not the one the subscription was made with.*token kept/);
+      assert.equal(await tokenOf(h, stale.registrationId), JSON.stringify(old));
+      assert.equal(byId.get(big.registrationId)!.code, 413);
+      assert.match(byId.get(big.registrationId)!.reason, /^webpush: payload too large/);
+      assert.equal(emu.requests.filter((q) => q.id === big.id).length, 1, 'not retried');
+      assert.equal(await tokenOf(h, big.registrationId), JSON.stringify(big.sub));
+      assert.equal((await call('get_certificates', { CertId: certId })).Certificates[0].State, 'active');
     });
 
     test('devices the channels cannot serve are losses with their reason: no token (-2), no certificate (-1), no channel (-9)', async () => {

@@ -28,7 +28,7 @@ const STARTERS: Starter[] = [
   async (port) => {
     const e = new FcmEmulator();
     const base = await e.start(port);
-    return { vendor: 'fcm', base, config: { serviceAccount: e.serviceAccount('herald-demo'), baseUrl: base, caCertificate: e.caCertificate }, received: () => e.received, stop: () => e.stop(), hint: 'any string is a valid FCM token' };
+    return { vendor: 'fcm', base, config: { serviceAccount: e.serviceAccount('herald-demo'), baseUrl: base, caCertificate: e.caCertificate }, received: () => e.received, stop: () => e.stop(), hint: "any string of letters, digits, '-', '_' and ':' is a valid FCM token" };
   },
   async (port) => {
     const e = new HuaweiEmulator();

@@ -144,10 +144,14 @@ export class Http2Pool {
 
 const pools = new Map<string, Http2Pool>();
 
-/** The shared pool for one kind of use (`kind` names its options) of one origin and CA. */
-export function http2Pool(kind: string, url: string, ca: string | undefined, opts: Http2PoolOptions = {}): Http2Pool {
+/**
+ * The shared pool for one kind of use (`kind` names its options) of one origin and CA. `owner`,
+ * when given, keeps the connections to those who may share them: APNs binds a connection to the
+ * first provider key it sees, so each key has its own.
+ */
+export function http2Pool(kind: string, url: string, ca: string | undefined, opts: Http2PoolOptions = {}, owner = ''): Http2Pool {
   const origin = new URL(url).origin;
-  const key = `${kind} ${origin} ${ca ? crypto.createHash('sha256').update(ca).digest('hex') : ''}`;
+  const key = `${kind} ${origin} ${ca ? crypto.createHash('sha256').update(ca).digest('hex') : ''} ${owner}`;
   let p = pools.get(key);
   if (!p) {
     p = new Http2Pool(origin, ca, opts);

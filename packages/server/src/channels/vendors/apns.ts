@@ -8,7 +8,7 @@ import { fitText } from './truncate.js';
 import { heraldPayload } from './push-data.js';
 import { conversationKey } from '../../dispatch/message.js';
 import { Semaphore } from '../../util/semaphore.js';
-import type { VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '../vendor.js';
+import type { CertificateCheck, VendorAdapter, VendorMessage, VendorResult, VendorTarget } from '../vendor.js';
 
 /** Apple's provider API hosts (vendor-protocols.md §1.1). */
 const HOSTS = { production: 'https://api.push.apple.com', sandbox: 'https://api.sandbox.push.apple.com' };
@@ -19,7 +19,7 @@ const MAX_VOIP_PAYLOAD = 5120;
 const MAX_COLLAPSE_ID = 64;
 /** JWTs live an hour and may be renewed no more often than every 20 minutes (§1.2): renew at 50. */
 export const JWT_RENEW_MS = 50 * 60_000;
-/** Sessions per (host, CA): APNs allows several connections for throughput (§1.1). */
+/** Sessions per key, host and CA: APNs allows several connections for throughput (§1.1). */
 const MAX_SESSIONS = 4;
 /** A ceiling on the streams one session carries, whatever the server advertises. */
 const MAX_STREAMS = 1000;
@@ -47,8 +47,11 @@ const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64ur
 
 /** An ES256 JWT: header {alg, kid}, claims {iss, iat}; the signature in JOSE's r||s form. */
 function mintJwt(c: Pick<ApnsConfig, 'keyId' | 'teamId' | 'privateKey'>, now: number): string {
+  const key = crypto.createPrivateKey(c.privateKey);
+  // node would sign with any key; APNs takes only ES256, from a P-256 key (§1.2)
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('not a P-256 EC key (an APNs .p8 key)');
   const unsigned = `${b64url({ alg: 'ES256', kid: c.keyId })}.${b64url({ iss: c.teamId, iat: Math.floor(now / 1000) })}`;
-  const sig = crypto.sign('sha256', Buffer.from(unsigned), { key: c.privateKey, dsaEncoding: 'ieee-p1363' });
+  const sig = crypto.sign('sha256', Buffer.from(unsigned), { key, dsaEncoding: 'ieee-p1363' });
   return `${unsigned}.${sig.toString('base64url')}`;
 }
 
@@ -92,16 +95,27 @@ const keysOf = new WeakMap<object, string>();
 // ---- HTTP/2 sessions (§1.1) ----
 
 /**
- * The shared pool to this certificate's APNs host: with token auth one stream until a request with
- * a valid token went through (any answer but 403 shows it did); IdleTimeout (§1.6) ends a session.
+ * The pool to this certificate's APNs host for its team and key. APNs takes provider tokens of one
+ * developer account and key per connection: a token of another on the same connection is answered
+ * 403 InvalidProviderToken or 429 TooManyProviderTokenUpdates, and the connection is spoilt (Apple,
+ * "Establishing a token-based connection to APNs"; Apple Developer Forums threads 702056, 72999),
+ * so certificates share connections only when they share a key. With token auth a session carries
+ * one stream until a request with a valid token went through (any answer but 403 shows it did);
+ * IdleTimeout (§1.6) ends a session.
  */
 function poolFor(c: ApnsConfig): Http2Pool {
-  return http2Pool('apns', c.baseUrl ?? (c.production ? HOSTS.production : HOSTS.sandbox), c.caCertificate, {
-    maxSessions: MAX_SESSIONS,
-    maxStreams: MAX_STREAMS,
-    provenBy: (r) => r.status !== 403,
-    retireAfter: (r) => r.status === 400 && errorOf(r).reason === 'IdleTimeout',
-  });
+  return http2Pool(
+    'apns',
+    c.baseUrl ?? (c.production ? HOSTS.production : HOSTS.sandbox),
+    c.caCertificate,
+    {
+      maxSessions: MAX_SESSIONS,
+      maxStreams: MAX_STREAMS,
+      provenBy: (r) => r.status !== 403,
+      retireAfter: (r) => r.status === 400 && errorOf(r).reason === 'IdleTimeout',
+    },
+    keyOf(c),
+  );
 }
 
 // ---- requests ----
@@ -306,12 +320,50 @@ async function sendAll(config: Record<string, unknown>, message: VendorMessage, 
   ) as Promise<VendorResult[]>;
 }
 
+/** A device token no device has (32 zero bytes): what the certificate check is addressed to. */
+const NO_DEVICE = '0'.repeat(64);
+
+/**
+ * APNs documents no call that tries a provider key without a device to notify. The check posts an
+ * empty payload (which APNs refuses, 400 PayloadEmpty, §1.6) to a token no device has, so no one
+ * can be notified: APNs checks the provider token of every request, so a 403 (or a topic reason)
+ * means the key or bundleId is refused, and any other answer that the JWT was taken. Whether
+ * `production` is right shows only with a real device's token (BadDeviceToken, §1.6).
+ */
+async function check(config: Record<string, unknown>): Promise<CertificateCheck> {
+  const c = config as unknown as ApnsConfig;
+  let jwt: string;
+  try {
+    jwt = tokens.get(c);
+  } catch (err) {
+    return { ok: false, code: 0, info: `APNs privateKey cannot sign ES256: ${(err as Error).message}` };
+  }
+  const pool = poolFor(c);
+  const host = c.baseUrl ?? (c.production ? HOSTS.production : HOSTS.sandbox);
+  return withRetries<CertificateCheck>(
+    async (fresh) => {
+      if (fresh) jwt = tokens.get(c, jwt);
+      const r = await pool.exchange(`/3/device/${NO_DEVICE}`, { 'apns-topic': c.bundleId, 'apns-push-type': 'alert', 'apns-priority': '10', authorization: `bearer ${jwt}` }, '');
+      const reason = errorOf(r).reason || `HTTP ${r.status}`;
+      if (r.status === 403 && reason === 'ExpiredProviderToken') return { auth: `403 ${reason}` };
+      if (r.status === 403 || CERTIFICATE_WRONG.has(reason)) {
+        tokens.forget(c, jwt);
+        return { done: { ok: false, code: r.status, info: `${reason}: APNs refused the certificate; check its keyId, teamId, privateKey (not revoked) and bundleId` } };
+      }
+      if (r.status === 429 || r.status >= 500 || reason === 'IdleTimeout') return { later: `${r.status} ${reason}`, retryAfter: typeof r.headers['retry-after'] === 'string' ? r.headers['retry-after'] : null };
+      return { done: { ok: true, info: `APNs (${host}) took the provider token of key ${c.keyId}, team ${c.teamId}, for ${c.bundleId} (a request to no device, answered ${r.status} ${reason}); whether production is right shows only with a device's token` } };
+    },
+    (info, code) => ({ ok: false, code, info: `APNs did not answer: ${info}` }),
+  );
+}
+
 /**
  * Apple Push Notification service, HTTP/2 provider API with token (JWT) auth: one request per
- * device over pooled, multiplexed sessions.
+ * device over pooled, multiplexed sessions, one pool per team and key.
  */
 export const apnsAdapter: VendorAdapter = {
   send: (config, message, targets, ctx) => sendAll(config, message, targets, false, ctx.certificateProven === true),
+  check,
   /**
    * APNs has no API to delete a notification (§1.7): a recall posts the replacement (or a neutral
    * "withdrawn" text) with the same apns-collapse-id, which replaces the one shown on the device.
