@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ApnsEmulator, type ApnsApp } from '@herald/emulators';
 import type { App } from '../src/store/index.js';
 import { testDatabases } from './helpers/dialects.js';
 import { admin, eventually, lossRows, pushBody, registerDevice, sleep, startTestHerald, stopWithEmulator, type DeviceHandle, type TestHerald } from './helpers/herald.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+/** `herald …` as a user runs it; its exit code and output. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  p.stdout.on('data', (d) => (stdout += d));
+  return new Promise((resolve) => p.on('close', (code) => resolve({ code, stdout })));
+}
 
 /**
  * A certificate its vendor refuses is stopped, not allowed to wipe tokens: its devices keep their
@@ -78,6 +90,31 @@ for (const db of await testDatabases()) {
       await eventually(async () => (await certificate()).State === 'active');
       const after = await call('batch', pushBody([phones[2]!.registrationId]));
       await eventually(async () => received(after.TaskId).length === 1);
+    });
+
+    test('check_certificate and herald cert check try the credentials, notifying no one; a stopped certificate that passes resumes', async () => {
+      const sent = emu.received.length;
+      const good = await call('check_certificate', { CertId: certId });
+      assert.deepEqual([good.ActionStatus, good.Vendor, good.Ok], ['OK', 'apns', true]);
+      emu.revokeKey(apple.keyId);
+      const bad = await call('check_certificate', { CertId: certId });
+      assert.deepEqual([bad.Ok, bad.VendorErrCode], [false, 403]);
+      assert.match(bad.Info, /InvalidProviderToken/);
+      const cli = await runCli(['cert', 'check', '--sdkappid', String(app.sdkAppId), '--id', String(certId), '--server', h.url, '--key', app.secretKey]);
+      assert.equal(cli.code, 1);
+      assert.match(cli.stdout, new RegExp(`^certificate ${certId} \\(apns\\): refused \\(403\\): .*InvalidProviderToken`));
+      assert.equal((await call('check_certificate', { CertId: 99 })).ErrorCode, 90091);
+
+      // stopped by a push, then fixed at the vendor: a passing check puts it back in use
+      const phone = await iphone(ApnsEmulator.deviceToken());
+      await lossesOf((await call('batch', pushBody([phone.registrationId]))).TaskId);
+      assert.equal((await certificate()).State, 'stopped');
+      emu.restoreKey(apple.keyId);
+      const fixed = await runCli(['cert', 'check', '--sdkappid', String(app.sdkAppId), '--id', String(certId), '--server', h.url, '--key', app.secretKey]);
+      assert.equal(fixed.code, 0);
+      assert.match(fixed.stdout, new RegExp(`^certificate ${certId} \\(apns\\): ok`));
+      assert.equal((await certificate()).State, 'active');
+      assert.equal(emu.received.length, sent, 'no notification was delivered by the checks');
     });
 
     test('replacing a stopped certificate resumes it at once', async () => {
